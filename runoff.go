@@ -1,0 +1,151 @@
+// Package runoff holds the domain types and the message contract shared by
+// the web, the worker and the store. It imports nothing of the project.
+package runoff
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Routing keys: one per action the web publishes and the worker carries out.
+const (
+	KeyElectionCreate = "election.create"
+	KeyVoteSubmit     = "vote.submit"
+)
+
+// Limits that the web checks and the worker checks again: every message is
+// validated where it is carried out, not only where it was made.
+const (
+	MinCandidates     = 2
+	MaxCandidates     = 100
+	MaxCandidateName  = 200
+	MaxTitle          = 200
+	MaxDescription    = 5000
+	MaxSeats          = 1 // single seat until multi-seat elections are built
+	MaxEmail          = 254
+	MinPasswordLength = 10
+	MaxPasswordLength = 72 // bcrypt reads no further
+)
+
+// Election status.
+const (
+	StatusOpen   = "open"
+	StatusClosed = "closed"
+)
+
+// Ballot state as the receipt shows it.
+const (
+	BallotQueued   = "queued"
+	BallotCounted  = "counted"
+	BallotRejected = "rejected"
+)
+
+// Organizer is an account that creates and runs elections.
+type Organizer struct {
+	ID           uuid.UUID `db:"id"`
+	Email        string    `db:"email"`
+	PasswordHash string    `db:"password_hash"`
+	CreatedAt    time.Time `db:"created_at"`
+}
+
+// Candidate is one choice on a ballot. Position is the order the organizer
+// listed it in, which tie-breaks use.
+type Candidate struct {
+	ID       uuid.UUID `db:"id" json:"id"`
+	Name     string    `db:"name" json:"name"`
+	Position int       `db:"position" json:"position"`
+}
+
+// Election is an election as stored, with its candidates in listed order.
+type Election struct {
+	ID             uuid.UUID   `db:"id"`
+	OwnerID        uuid.UUID   `db:"owner_id"`
+	Title          string      `db:"title"`
+	Description    string      `db:"description"`
+	Seats          int         `db:"seats"`
+	Status         string      `db:"status"`
+	BallotsCounted int64       `db:"ballots_counted"`
+	CreatedAt      time.Time   `db:"created_at"`
+	Candidates     []Candidate `db:"-"`
+}
+
+// CandidateByID returns the candidate with that ID, if it stands.
+func (e *Election) CandidateByID(id uuid.UUID) (Candidate, bool) {
+	for _, c := range e.Candidates {
+		if c.ID == id {
+			return c, true
+		}
+	}
+	return Candidate{}, false
+}
+
+// Ballot is a stored ballot: the ranking as submitted and what became of it.
+type Ballot struct {
+	ID          uuid.UUID   `db:"id"`
+	ElectionID  uuid.UUID   `db:"election_id"`
+	Ranking     []uuid.UUID `db:"-"`
+	Status      string      `db:"status"`
+	Reason      string      `db:"reason"`
+	SubmittedAt time.Time   `db:"submitted_at"`
+	StoredAt    time.Time   `db:"stored_at"`
+}
+
+// ResultSnapshot is the tally the worker last computed for an election.
+// Report is the RCTab detailed-report JSON.
+type ResultSnapshot struct {
+	ElectionID     uuid.UUID `db:"election_id"`
+	BallotsCounted int64     `db:"ballots_counted"`
+	Report         []byte    `db:"report"`
+	ComputedAt     time.Time `db:"computed_at"`
+}
+
+// ElectionCreate is the body of an election.create message.
+type ElectionCreate struct {
+	ElectionID  uuid.UUID   `json:"election_id"`
+	OwnerID     uuid.UUID   `json:"owner_id"`
+	Title       string      `json:"title"`
+	Description string      `json:"description"`
+	Seats       int         `json:"seats"`
+	Candidates  []Candidate `json:"candidates"`
+	RequestedAt time.Time   `json:"requested_at"`
+}
+
+// VoteSubmit is the body of a vote.submit message. Ranking holds candidate
+// IDs, most preferred first.
+type VoteSubmit struct {
+	BallotID    uuid.UUID   `json:"ballot_id"`
+	ElectionID  uuid.UUID   `json:"election_id"`
+	Ranking     []uuid.UUID `json:"ranking"`
+	SubmittedAt time.Time   `json:"submitted_at"`
+}
+
+// Error kinds. Handlers and the worker wrap these; one place turns them into
+// statuses, pages or dead letters.
+var (
+	ErrNotFound     = errors.New("not found")
+	ErrInvalid      = errors.New("invalid")
+	ErrConflict     = errors.New("conflict")
+	ErrUnavailable  = errors.New("unavailable")
+	ErrForbidden    = errors.New("forbidden")
+	ErrUnauthorized = errors.New("unauthorized")
+)
+
+// Problem is a user-facing error: Kind says what sort, Message says what to
+// do about it in words a voter or organizer understands. Fields maps a form
+// field to its own message.
+type Problem struct {
+	Kind    error
+	Message string
+	Fields  map[string]string
+}
+
+func (p *Problem) Error() string { return fmt.Sprintf("%v: %s", p.Kind, p.Message) }
+func (p *Problem) Unwrap() error { return p.Kind }
+
+// Invalid makes a Problem of kind ErrInvalid.
+func Invalid(msg string, fields map[string]string) *Problem {
+	return &Problem{Kind: ErrInvalid, Message: msg, Fields: fields}
+}

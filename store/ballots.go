@@ -1,0 +1,243 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/runoff-vote/runoff"
+)
+
+const ballotSQL = `
+SELECT id, election_id, ranking::text[] AS ranking, status, reason, submitted_at, stored_at
+FROM ballots WHERE id = $1`
+
+// Ballot reads a stored ballot. A ballot that the worker has not stored yet
+// is runoff.ErrNotFound: the caller decides whether it is queued.
+func (s *DB) Ballot(ctx context.Context, id uuid.UUID) (*runoff.Ballot, error) {
+	var row struct {
+		runoff.Ballot
+		Ranking pq.StringArray `db:"ranking"`
+	}
+	if err := s.db.GetContext(ctx, &row, ballotSQL, id); err != nil {
+		return nil, notFound(err, "ballot "+id.String())
+	}
+	b := row.Ballot
+	var err error
+	if b.Ranking, err = parseUUIDs(row.Ranking); err != nil {
+		return nil, fmt.Errorf("store: ballot %s: %w", id, err)
+	}
+	return &b, nil
+}
+
+func parseUUIDs(ss []string) ([]uuid.UUID, error) {
+	ids := make([]uuid.UUID, len(ss))
+	for i, s := range ss {
+		id, err := uuid.Parse(s)
+		if err != nil {
+			return nil, err
+		}
+		ids[i] = id
+	}
+	return ids, nil
+}
+
+// rankingLiteral writes a ranking as a Postgres uuid[] literal. It is also
+// the key that groups identical rankings.
+func rankingLiteral(r []uuid.UUID) string {
+	var b strings.Builder
+	b.Grow(2 + 37*len(r))
+	b.WriteByte('{')
+	for i, id := range r {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(id.String())
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+// Locking the batch's elections first, in ID order, serialises concurrent
+// batches per election and gives every transaction the same lock order, so
+// workers running side by side never deadlock.
+const lockElectionsSQL = `
+SELECT id, status FROM elections WHERE id = ANY($1) ORDER BY id FOR UPDATE`
+
+const electionCandidatesSQL = `
+SELECT election_id, id, name, position FROM candidates WHERE election_id = ANY($1) ORDER BY election_id, position`
+
+const insertBallotsSQL = `
+INSERT INTO ballots (id, election_id, ranking, status, reason, submitted_at)
+SELECT u.id, u.election_id, u.ranking::uuid[], u.status, u.reason, u.submitted_at
+FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
+     AS u(id, election_id, ranking, status, reason, submitted_at)
+ORDER BY u.id
+ON CONFLICT (id) DO NOTHING
+RETURNING id`
+
+const addRankingCountsSQL = `
+INSERT INTO ranking_counts (election_id, ranking, count)
+SELECT u.election_id, u.ranking::uuid[], u.n
+FROM unnest($1::uuid[], $2::text[], $3::bigint[]) AS u(election_id, ranking, n)
+ORDER BY 1, 2
+ON CONFLICT (election_id, ranking) DO UPDATE SET count = ranking_counts.count + EXCLUDED.count`
+
+const addBallotsCountedSQL = `
+UPDATE elections SET ballots_counted = ballots_counted + u.n
+FROM unnest($1::uuid[], $2::bigint[]) AS u(id, n)
+WHERE elections.id = u.id`
+
+// StoreVotes stores a batch of vote.submit messages in one transaction and
+// returns what became of each. A vote for an open election is counted; one
+// for a closed election, or whose ranking no longer fits the election, is
+// stored as rejected with the reason, so the receipt can say why. A ballot
+// already stored (a redelivery) changes nothing, and only ballots actually
+// inserted add to the distinct-ranking counts. Touched lists the elections
+// whose counts changed.
+func (s *DB) StoreVotes(ctx context.Context, votes []runoff.VoteSubmit) (out []Outcome, touched []uuid.UUID, err error) {
+	out = make([]Outcome, len(votes))
+	electionIDs := make([]uuid.UUID, 0, 4)
+	for _, v := range votes {
+		electionIDs = append(electionIDs, v.ElectionID)
+	}
+	slices.SortFunc(electionIDs, func(a, b uuid.UUID) int { return strings.Compare(a.String(), b.String()) })
+	electionIDs = slices.Compact(electionIDs)
+
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var locked []struct {
+			ID     uuid.UUID `db:"id"`
+			Status string    `db:"status"`
+		}
+		if err := tx.SelectContext(ctx, &locked, lockElectionsSQL, uuidArray(electionIDs)); err != nil {
+			return err
+		}
+		elections := make(map[uuid.UUID]*runoff.Election, len(locked))
+		for _, l := range locked {
+			elections[l.ID] = &runoff.Election{ID: l.ID, Status: l.Status}
+		}
+		var cands []struct {
+			ElectionID uuid.UUID `db:"election_id"`
+			runoff.Candidate
+		}
+		if err := tx.SelectContext(ctx, &cands, electionCandidatesSQL, uuidArray(electionIDs)); err != nil {
+			return err
+		}
+		for _, c := range cands {
+			e := elections[c.ElectionID]
+			e.Candidates = append(e.Candidates, c.Candidate)
+		}
+
+		n := len(votes)
+		ids, eids := make([]uuid.UUID, 0, n), make([]uuid.UUID, 0, n)
+		rankings, statuses, reasons := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
+		submitted := make([]string, 0, n)
+		seen := make(map[uuid.UUID]bool, n)
+		for i, v := range votes {
+			e, ok := elections[v.ElectionID]
+			switch {
+			case v.BallotID == uuid.Nil:
+				out[i].Dead = "vote.submit without a ballot_id"
+				continue
+			case !ok:
+				out[i].Dead = "no election " + v.ElectionID.String()
+				continue
+			case seen[v.BallotID]:
+				continue // the same ballot twice in one batch: a redelivery
+			}
+			seen[v.BallotID] = true
+			status, reason := runoff.BallotCounted, ""
+			if e.Status != runoff.StatusOpen {
+				status, reason = runoff.BallotRejected, "The election had closed when this ballot arrived."
+			} else if err := runoff.ValidateRanking(e, v.Ranking); err != nil {
+				status, reason = runoff.BallotRejected, problemMessage(err)
+			}
+			ids, eids = append(ids, v.BallotID), append(eids, v.ElectionID)
+			rankings = append(rankings, rankingLiteral(v.Ranking))
+			statuses, reasons = append(statuses, status), append(reasons, reason)
+			if v.SubmittedAt.IsZero() {
+				v.SubmittedAt = time.Now()
+			}
+			submitted = append(submitted, v.SubmittedAt.UTC().Format(time.RFC3339Nano))
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		var inserted []uuid.UUID
+		if err := tx.SelectContext(ctx, &inserted, insertBallotsSQL,
+			uuidArray(ids), uuidArray(eids), pq.Array(rankings), pq.Array(statuses), pq.Array(reasons), pq.Array(submitted)); err != nil {
+			return err
+		}
+		isNew := make(map[uuid.UUID]bool, len(inserted))
+		for _, id := range inserted {
+			isNew[id] = true
+		}
+		type key struct {
+			election uuid.UUID
+			ranking  string
+		}
+		counts := map[key]int64{}
+		perElection := map[uuid.UUID]int64{}
+		for i, id := range ids {
+			if isNew[id] && statuses[i] == runoff.BallotCounted {
+				counts[key{eids[i], rankings[i]}]++
+				perElection[eids[i]]++
+			}
+		}
+		if len(counts) == 0 {
+			return nil
+		}
+		keys := make([]key, 0, len(counts))
+		for k := range counts {
+			keys = append(keys, k)
+		}
+		slices.SortFunc(keys, func(a, b key) int {
+			return cmp.Or(strings.Compare(a.election.String(), b.election.String()), strings.Compare(a.ranking, b.ranking))
+		})
+		kElection, kRanking, kCount := make([]uuid.UUID, len(keys)), make([]string, len(keys)), make([]int64, len(keys))
+		for i, k := range keys {
+			kElection[i], kRanking[i], kCount[i] = k.election, k.ranking, counts[k]
+		}
+		if _, err := tx.ExecContext(ctx, addRankingCountsSQL, uuidArray(kElection), pq.Array(kRanking), pq.Array(kCount)); err != nil {
+			return err
+		}
+		touched = touched[:0]
+		var added []int64
+		for _, id := range electionIDs {
+			if n := perElection[id]; n > 0 {
+				touched, added = append(touched, id), append(added, n)
+			}
+		}
+		_, err := tx.ExecContext(ctx, addBallotsCountedSQL, uuidArray(touched), pq.Array(added))
+		return err
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: store votes: %w", err)
+	}
+	return out, touched, nil
+}
+
+func problemMessage(err error) string {
+	var p *runoff.Problem
+	if errors.As(err, &p) {
+		return p.Message
+	}
+	return err.Error()
+}
+
+// uuidArray passes IDs as a text[] parameter, which the SQL casts to uuid[].
+func uuidArray(ids []uuid.UUID) pq.StringArray {
+	ss := make(pq.StringArray, len(ids))
+	for i, id := range ids {
+		ss[i] = id.String()
+	}
+	return ss
+}

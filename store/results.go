@@ -1,0 +1,108 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/lib/pq"
+
+	"github.com/runoff-vote/runoff"
+)
+
+// RankingCount is one distinct ranking and how many counted ballots hold it.
+type RankingCount struct {
+	Ranking []uuid.UUID
+	Count   int64
+}
+
+// Tally is a consistent read of an election's distinct-ranking counts.
+type Tally struct {
+	Election *runoff.Election
+	Rankings []RankingCount
+}
+
+const rankingCountsSQL = `SELECT ranking::text[], count FROM ranking_counts WHERE election_id = $1`
+
+// Tally reads an election, its candidates and its ranking counts in one
+// repeatable-read snapshot, so BallotsCounted matches the counts exactly.
+func (s *DB) Tally(ctx context.Context, id uuid.UUID) (*Tally, error) {
+	tx, err := s.db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("store: tally %s: %w", id, err)
+	}
+	defer tx.Rollback()
+	var e runoff.Election
+	if err := tx.GetContext(ctx, &e, electionSQL, id); err != nil {
+		return nil, notFound(err, "election "+id.String())
+	}
+	if err := tx.SelectContext(ctx, &e.Candidates, candidatesSQL, id); err != nil {
+		return nil, fmt.Errorf("store: tally %s: %w", id, err)
+	}
+	rows, err := tx.QueryContext(ctx, rankingCountsSQL, id)
+	if err != nil {
+		return nil, fmt.Errorf("store: tally %s: %w", id, err)
+	}
+	defer rows.Close()
+	t := &Tally{Election: &e}
+	for rows.Next() {
+		var ranking pq.StringArray
+		var rc RankingCount
+		if err := rows.Scan(&ranking, &rc.Count); err != nil {
+			return nil, fmt.Errorf("store: tally %s: %w", id, err)
+		}
+		if rc.Ranking, err = parseUUIDs(ranking); err != nil {
+			return nil, fmt.Errorf("store: tally %s: %w", id, err)
+		}
+		t.Rankings = append(t.Rankings, rc)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: tally %s: %w", id, err)
+	}
+	return t, nil
+}
+
+// Counts only grow, so a snapshot never replaces one computed from more
+// ballots: two workers recomputing at once cannot move results backwards.
+const saveResultSQL = `
+INSERT INTO results (election_id, ballots_counted, report, computed_at)
+VALUES ($1, $2, $3, now())
+ON CONFLICT (election_id) DO UPDATE
+SET ballots_counted = EXCLUDED.ballots_counted, report = EXCLUDED.report, computed_at = EXCLUDED.computed_at
+WHERE results.ballots_counted <= EXCLUDED.ballots_counted`
+
+// SaveResult stores a results snapshot unless a newer one is there.
+func (s *DB) SaveResult(ctx context.Context, r runoff.ResultSnapshot) error {
+	if _, err := s.db.ExecContext(ctx, saveResultSQL, r.ElectionID, r.BallotsCounted, r.Report); err != nil {
+		return fmt.Errorf("store: save result %s: %w", r.ElectionID, err)
+	}
+	return nil
+}
+
+const resultSQL = `SELECT election_id, ballots_counted, report, computed_at FROM results WHERE election_id = $1`
+
+// Result reads an election's last results snapshot.
+func (s *DB) Result(ctx context.Context, id uuid.UUID) (*runoff.ResultSnapshot, error) {
+	var r runoff.ResultSnapshot
+	if err := s.db.GetContext(ctx, &r, resultSQL, id); err != nil {
+		return nil, notFound(err, "result "+id.String())
+	}
+	return &r, nil
+}
+
+const staleElectionsSQL = `
+SELECT e.id FROM elections e LEFT JOIN results r ON r.election_id = e.id
+WHERE e.ballots_counted > 0 AND (r.election_id IS NULL OR r.ballots_counted < e.ballots_counted)
+ORDER BY e.id LIMIT $1`
+
+// StaleElections lists elections whose results snapshot is missing or older
+// than their counts: after a crash between a batch commit and its recompute,
+// this is how the next worker finds them.
+func (s *DB) StaleElections(ctx context.Context, limit int) ([]uuid.UUID, error) {
+	var ids []uuid.UUID
+	if err := s.db.SelectContext(ctx, &ids, staleElectionsSQL, limit); err != nil {
+		return nil, fmt.Errorf("store: stale elections: %w", err)
+	}
+	return ids, nil
+}

@@ -1,0 +1,253 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/runoff-vote/runoff"
+	"github.com/runoff-vote/runoff/store"
+	"github.com/runoff-vote/runoff/store/storetest"
+)
+
+func newOrganizer(t *testing.T, db *store.DB) *runoff.Organizer {
+	t.Helper()
+	o := &runoff.Organizer{ID: uuid.Must(uuid.NewV7()), Email: uuid.NewString() + "@example.org", PasswordHash: "x"}
+	if err := db.CreateOrganizer(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+func electionMsg(owner uuid.UUID, names ...string) runoff.ElectionCreate {
+	m := runoff.ElectionCreate{ElectionID: uuid.Must(uuid.NewV7()), OwnerID: owner, Title: "Capital", Seats: 1, RequestedAt: time.Now()}
+	for i, n := range names {
+		m.Candidates = append(m.Candidates, runoff.Candidate{ID: uuid.Must(uuid.NewV7()), Name: n, Position: i})
+	}
+	return m
+}
+
+func TestMigrateTwice(t *testing.T) {
+	db, _ := storetest.MustOpen(t)
+	ran, err := db.Migrate(context.Background())
+	if err != nil || len(ran) != 0 {
+		t.Fatalf("second migrate ran %v, %v; want nothing", ran, err)
+	}
+}
+
+func TestOrganizers(t *testing.T) {
+	db, _ := storetest.MustOpen(t)
+	ctx := context.Background()
+	o := newOrganizer(t, db)
+	dup := &runoff.Organizer{ID: uuid.Must(uuid.NewV7()), Email: o.Email, PasswordHash: "y"}
+	if err := db.CreateOrganizer(ctx, dup); !errors.Is(err, runoff.ErrConflict) {
+		t.Fatalf("duplicate email: got %v, want ErrConflict", err)
+	}
+	got, err := db.OrganizerByEmail(ctx, o.Email)
+	if err != nil || got.ID != o.ID {
+		t.Fatalf("OrganizerByEmail = %v, %v", got, err)
+	}
+	if _, err := db.OrganizerByEmail(ctx, "nobody@example.org"); !errors.Is(err, runoff.ErrNotFound) {
+		t.Fatalf("unknown email: got %v, want ErrNotFound", err)
+	}
+}
+
+func TestCreateElectionsIdempotent(t *testing.T) {
+	db, _ := storetest.MustOpen(t)
+	ctx := context.Background()
+	o := newOrganizer(t, db)
+	m := electionMsg(o.ID, "Memphis", "Nashville", "Chattanooga", "Knoxville")
+	bad := electionMsg(uuid.Must(uuid.NewV7()), "A", "B") // no such organizer
+	invalid := electionMsg(o.ID, "Only one")
+	out, err := db.CreateElections(ctx, []runoff.ElectionCreate{m, m, bad, invalid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out[0].Dead != "" || out[1].Dead != "" || out[2].Dead == "" || out[3].Dead == "" {
+		t.Fatalf("outcomes = %+v", out)
+	}
+	if _, err := db.CreateElections(ctx, []runoff.ElectionCreate{m}); err != nil {
+		t.Fatal(err)
+	}
+	e, err := db.Election(ctx, m.ElectionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(e.Candidates) != 4 || e.Candidates[3].Name != "Knoxville" || e.Status != runoff.StatusOpen {
+		t.Fatalf("election = %+v", e)
+	}
+	list, err := db.ElectionsByOwner(ctx, o.ID)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("ElectionsByOwner = %v, %v", list, err)
+	}
+	if _, err := db.Election(ctx, bad.ElectionID); !errors.Is(err, runoff.ErrNotFound) {
+		t.Fatalf("election of unknown owner stored: %v", err)
+	}
+}
+
+func TestStoreVotes(t *testing.T) {
+	db, u := storetest.MustOpen(t)
+	ctx := context.Background()
+	o := newOrganizer(t, db)
+	m := electionMsg(o.ID, "A", "B", "C")
+	if _, err := db.CreateElections(ctx, []runoff.ElectionCreate{m}); err != nil {
+		t.Fatal(err)
+	}
+	a, b, c := m.Candidates[0].ID, m.Candidates[1].ID, m.Candidates[2].ID
+	vote := func(r ...uuid.UUID) runoff.VoteSubmit {
+		return runoff.VoteSubmit{BallotID: uuid.Must(uuid.NewV7()), ElectionID: m.ElectionID, Ranking: r, SubmittedAt: time.Now()}
+	}
+	v1, v2, v3 := vote(a, b), vote(a, b), vote(c)
+	dupCand := vote(a, a)
+	orphan := runoff.VoteSubmit{BallotID: uuid.Must(uuid.NewV7()), ElectionID: uuid.Must(uuid.NewV7()), Ranking: []uuid.UUID{a}}
+	out, touched, err := db.StoreVotes(ctx, []runoff.VoteSubmit{v1, v2, v3, v1, dupCand, orphan})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out[5].Dead == "" || out[0].Dead != "" || out[4].Dead != "" {
+		t.Fatalf("outcomes = %+v", out)
+	}
+	if len(touched) != 1 || touched[0] != m.ElectionID {
+		t.Fatalf("touched = %v", touched)
+	}
+	// Redelivery of the whole batch changes nothing.
+	if _, touched, err = db.StoreVotes(ctx, []runoff.VoteSubmit{v1, v2, v3}); err != nil || len(touched) != 0 {
+		t.Fatalf("redelivery: touched %v, %v", touched, err)
+	}
+	tally, err := db.Tally(ctx, m.ElectionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tally.Election.BallotsCounted != 3 || len(tally.Rankings) != 2 {
+		t.Fatalf("tally = %+v (counted %d)", tally.Rankings, tally.Election.BallotsCounted)
+	}
+	for _, rc := range tally.Rankings {
+		if len(rc.Ranking) == 2 && rc.Count != 2 || len(rc.Ranking) == 1 && rc.Count != 1 {
+			t.Fatalf("ranking %v count %d", rc.Ranking, rc.Count)
+		}
+	}
+	got, err := db.Ballot(ctx, dupCand.BallotID)
+	if err != nil || got.Status != runoff.BallotRejected || got.Reason == "" {
+		t.Fatalf("duplicate-candidate ballot = %+v, %v", got, err)
+	}
+	got, err = db.Ballot(ctx, v1.BallotID)
+	if err != nil || got.Status != runoff.BallotCounted || len(got.Ranking) != 2 || got.Ranking[1] != b {
+		t.Fatalf("ballot = %+v, %v", got, err)
+	}
+
+	// A closed election rejects with a reason and counts nothing.
+	closeElection(t, u, m.ElectionID)
+	late := vote(b)
+	if _, _, err := db.StoreVotes(ctx, []runoff.VoteSubmit{late}); err != nil {
+		t.Fatal(err)
+	}
+	got, err = db.Ballot(ctx, late.BallotID)
+	if err != nil || got.Status != runoff.BallotRejected {
+		t.Fatalf("late ballot = %+v, %v", got, err)
+	}
+	if tally, _ := db.Tally(ctx, m.ElectionID); tally.Election.BallotsCounted != 3 {
+		t.Fatalf("closed election counted a ballot: %d", tally.Election.BallotsCounted)
+	}
+}
+
+// Concurrent batches over the same elections, with overlapping redeliveries,
+// must neither deadlock nor count a ballot twice.
+func TestStoreVotesConcurrent(t *testing.T) {
+	db, _ := storetest.MustOpen(t)
+	ctx := context.Background()
+	o := newOrganizer(t, db)
+	var ms []runoff.ElectionCreate
+	for range 3 {
+		ms = append(ms, electionMsg(o.ID, "A", "B", "C", "D"))
+	}
+	if _, err := db.CreateElections(ctx, ms); err != nil {
+		t.Fatal(err)
+	}
+	var votes []runoff.VoteSubmit
+	for i := range 600 {
+		m := ms[i%3]
+		r := []uuid.UUID{m.Candidates[i%4].ID, m.Candidates[(i+1)%4].ID}
+		votes = append(votes, runoff.VoteSubmit{BallotID: uuid.Must(uuid.NewV7()), ElectionID: m.ElectionID, Ranking: r, SubmittedAt: time.Now()})
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Each worker takes overlapping windows: every ballot is seen twice.
+			for start := w * 50; start < len(votes); start += 100 {
+				end := min(start+100, len(votes))
+				if _, _, err := db.StoreVotes(ctx, votes[start:end]); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	var total int64
+	for _, m := range ms {
+		tally, err := db.Tally(ctx, m.ElectionID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sum int64
+		for _, rc := range tally.Rankings {
+			sum += rc.Count
+		}
+		if sum != tally.Election.BallotsCounted {
+			t.Fatalf("ranking counts sum %d != ballots_counted %d", sum, tally.Election.BallotsCounted)
+		}
+		total += sum
+	}
+	if total != int64(len(votes)) {
+		t.Fatalf("counted %d ballots, want %d", total, len(votes))
+	}
+}
+
+func TestResultsSnapshotMonotonic(t *testing.T) {
+	db, _ := storetest.MustOpen(t)
+	ctx := context.Background()
+	o := newOrganizer(t, db)
+	m := electionMsg(o.ID, "A", "B")
+	if _, err := db.CreateElections(ctx, []runoff.ElectionCreate{m}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Result(ctx, m.ElectionID); !errors.Is(err, runoff.ErrNotFound) {
+		t.Fatalf("result before any: %v", err)
+	}
+	v := runoff.VoteSubmit{BallotID: uuid.Must(uuid.NewV7()), ElectionID: m.ElectionID, Ranking: []uuid.UUID{m.Candidates[0].ID}}
+	if _, _, err := db.StoreVotes(ctx, []runoff.VoteSubmit{v}); err != nil {
+		t.Fatal(err)
+	}
+	stale, err := db.StaleElections(ctx, 10)
+	if err != nil || len(stale) != 1 || stale[0] != m.ElectionID {
+		t.Fatalf("stale = %v, %v", stale, err)
+	}
+	save := func(n int64) {
+		t.Helper()
+		err := db.SaveResult(ctx, runoff.ResultSnapshot{ElectionID: m.ElectionID, BallotsCounted: n, Report: []byte(fmt.Sprintf(`{"n":%d}`, n))})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	save(1)
+	save(0) // older: must not replace
+	r, err := db.Result(ctx, m.ElectionID)
+	if err != nil || r.BallotsCounted != 1 {
+		t.Fatalf("result = %+v, %v", r, err)
+	}
+	if stale, _ := db.StaleElections(ctx, 10); len(stale) != 0 {
+		t.Fatalf("still stale: %v", stale)
+	}
+}
