@@ -1,0 +1,104 @@
+package main
+
+import (
+	"crypto/rand"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/runoff-vote/runoff/worker"
+)
+
+// config is everything the environment decides, with Heroku's names.
+type config struct {
+	Port        int
+	DatabaseURL string
+	AMQPURL     string
+	SessionKey  []byte
+	// SessionKeyGenerated is set when SESSION_KEY was empty: fine for a
+	// laptop, but sessions end at every restart and differ between web
+	// processes, so production must set it.
+	SessionKeyGenerated bool
+	SecureCookies       bool
+	LogFormat           string
+	LogLevel            slog.Level
+	Topology            worker.Topology
+}
+
+const defaultDatabaseURL = "postgres://127.0.0.1:5432/runoff?sslmode=disable"
+
+func loadConfig(getenv func(string) string) (config, error) {
+	cfg := config{
+		Port:        8080,
+		DatabaseURL: defaultDatabaseURL,
+		AMQPURL:     "amqp://guest:guest@localhost:5672/",
+		LogFormat:   "text",
+		LogLevel:    slog.LevelInfo,
+		Topology:    worker.DefaultTopology(),
+	}
+	if v := getenv("PORT"); v != "" {
+		p, err := strconv.Atoi(v)
+		if err != nil || p < 0 || p > 65535 {
+			return cfg, fmt.Errorf("PORT=%q: want a port number 0-65535", v)
+		}
+		cfg.Port = p
+	}
+	if v := getenv("DATABASE_URL"); v != "" {
+		cfg.DatabaseURL = v
+	}
+	if _, err := url.Parse(cfg.DatabaseURL); err != nil {
+		return cfg, fmt.Errorf("DATABASE_URL is not a URL: %w", err)
+	}
+	for _, name := range []string{"CLOUDAMQP_URL", "AMQP_URL"} {
+		if v := getenv(name); v != "" {
+			if u, err := url.Parse(v); err != nil || (u.Scheme != "amqp" && u.Scheme != "amqps") {
+				return cfg, fmt.Errorf("%s: want an amqp:// or amqps:// URL", name)
+			}
+			cfg.AMQPURL = v
+			break
+		}
+	}
+	switch v := getenv("SESSION_KEY"); {
+	case v == "":
+		cfg.SessionKey = make([]byte, 32)
+		rand.Read(cfg.SessionKey)
+		cfg.SessionKeyGenerated = true
+	case len(v) < 32:
+		return cfg, fmt.Errorf("SESSION_KEY is %d characters; use at least 32 random ones (for example: openssl rand -hex 32)", len(v))
+	default:
+		cfg.SessionKey = []byte(v)
+	}
+	// Cookies are Secure whenever a request arrives over HTTPS (directly or
+	// per X-Forwarded-Proto); COOKIE_SECURE=true forces it always.
+	cfg.SecureCookies = getenv("COOKIE_SECURE") == "true"
+	switch v := strings.ToLower(getenv("LOG_FORMAT")); v {
+	case "", "text":
+	case "json":
+		cfg.LogFormat = "json"
+	default:
+		return cfg, fmt.Errorf("LOG_FORMAT=%q: want text or json", v)
+	}
+	if getenv("DYNO") != "" && getenv("LOG_FORMAT") == "" {
+		cfg.LogFormat = "json" // on Heroku, logs go to a log drain
+	}
+	if v := getenv("LOG_LEVEL"); v != "" {
+		if err := cfg.LogLevel.UnmarshalText([]byte(v)); err != nil {
+			return cfg, fmt.Errorf("LOG_LEVEL=%q: want debug, info, warn or error", v)
+		}
+	}
+	if v := getenv("RUNOFF_QUEUE_PREFIX"); v != "" {
+		cfg.Topology = cfg.Topology.WithPrefix(v)
+	}
+	return cfg, nil
+}
+
+func newLogger(cfg config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

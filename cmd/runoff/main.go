@@ -1,0 +1,81 @@
+// Command runoff is Runoff's one binary:
+//
+//	runoff web        serve the site (PORT)
+//	runoff worker     consume the queues, store and count
+//	runoff migrate    apply database migrations (the release phase)
+//	runoff tabulate   count a ballot CSV (see runoff tabulate -h)
+//	runoff demo       publish a demo election with a few hundred ballots
+//
+// All wiring lives here; configuration comes from the environment.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, errUsage) {
+			fmt.Fprintln(os.Stderr, "runoff:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+var errUsage = errors.New("usage")
+
+const usage = `usage: runoff <command> [arguments]
+
+commands:
+  web        serve the site on $PORT (default 8080)
+  worker     consume the queues, store elections and ballots, keep the tallies
+  migrate    apply database migrations
+  tabulate   count a ballot CSV: runoff tabulate [--rules RULES.json] [--format json|table] BALLOTS.csv
+  demo       publish a demo election with a few hundred ballots (for development)
+
+configuration (environment): PORT, DATABASE_URL, CLOUDAMQP_URL or AMQP_URL,
+SESSION_KEY, LOG_FORMAT (text|json), LOG_LEVEL (debug|info|warn|error)
+`
+
+// run is the whole program, callable from tests with its own arguments and
+// environment.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errUsage
+	}
+	cmd, rest := args[0], args[1:]
+	if cmd == "tabulate" {
+		return runTabulate(ctx, rest, stdout, stderr)
+	}
+	if cmd == "help" || cmd == "-h" || cmd == "--help" {
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr).With("proc", cmd)
+	switch cmd {
+	case "web":
+		return runWeb(ctx, cfg, log, nil)
+	case "worker":
+		return runWorker(ctx, cfg, log)
+	case "migrate":
+		return runMigrate(ctx, cfg, log)
+	case "demo":
+		return runDemo(ctx, cfg, log, stdout)
+	default:
+		fmt.Fprintf(stderr, "runoff: unknown command %q\n\n%s", cmd, usage)
+		return errUsage
+	}
+}

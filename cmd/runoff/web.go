@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/runoff-vote/runoff/handlers"
+	"github.com/runoff-vote/runoff/store"
+	"github.com/runoff-vote/runoff/worker"
+)
+
+// runWeb serves the site until ctx is cancelled, then shuts down: stop
+// accepting, finish requests in flight (with a deadline), close the
+// publisher, close the database. onListen, if set, is told the address
+// (tests listen on port 0).
+func runWeb(ctx context.Context, cfg config, log *slog.Logger, onListen func(addr string)) error {
+	if cfg.SessionKeyGenerated {
+		log.Warn("SESSION_KEY is not set: using a random key, so sign-ins end when this process restarts; set SESSION_KEY in production")
+	}
+	db, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return fmt.Errorf("web: %w (is Postgres running, and DATABASE_URL right?)", err)
+	}
+	defer db.Close()
+	pub := worker.NewPublisher(cfg.AMQPURL, cfg.Topology, log)
+	defer pub.Close()
+	// Declare the topology now, so either process may start first; a broker
+	// that is down is not fatal: reads are served and writes get a clear 503.
+	if err := pub.Ping(ctx); err != nil {
+		log.Warn("broker not reachable at start; will retry on demand", "err", err)
+	}
+
+	srv := &handlers.Server{
+		Elections:    db,
+		Accounts:     db,
+		Publisher:    pub,
+		Ready:        map[string]handlers.Pinger{"postgres": db, "rabbitmq": pub},
+		Sessions:     handlers.NewCookieStore(cfg.SessionKey, cfg.SecureCookies),
+		Log:          log,
+		MaxFormBytes: 64 << 10,
+		PasswordCost: bcrypt.DefaultCost,
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(cfg.Port)))
+	if err != nil {
+		return fmt.Errorf("web: listen: %w", err)
+	}
+	httpSrv := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("listening", "addr", ln.Addr().String())
+	if onListen != nil {
+		onListen(ln.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- httpSrv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("web: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)
+	defer cancel()
+	if err := httpSrv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("web: shutdown: %w", err)
+	}
+	return nil
+}

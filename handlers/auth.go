@@ -1,0 +1,126 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/runoff-vote/runoff"
+	"github.com/runoff-vote/runoff/views"
+)
+
+func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
+	s.render(w, r, http.StatusOK, views.Home(s.page(r, "Ranked-choice elections")))
+	return nil
+}
+
+func (s *Server) handleSignupForm(w http.ResponseWriter, r *http.Request) error {
+	s.render(w, r, http.StatusOK, views.Auth(s.page(r, "Create an account"), views.AuthForm{SignUp: true}))
+	return nil
+}
+
+func (s *Server) handleLoginForm(w http.ResponseWriter, r *http.Request) error {
+	f := views.AuthForm{Next: safeNext(r.URL.Query().Get("next"))}
+	s.render(w, r, http.StatusOK, views.Auth(s.page(r, "Sign in"), f))
+	return nil
+}
+
+func (s *Server) handleSignup(w http.ResponseWriter, r *http.Request) error {
+	if err := s.parseForm(w, r); err != nil {
+		return err
+	}
+	f := views.AuthForm{SignUp: true, Email: r.PostFormValue("email"), Errors: views.FieldErrors{}}
+	password := r.PostFormValue("password")
+	email, err := runoff.NormalizeEmail(f.Email)
+	if err != nil {
+		f.Errors["email"] = err.(*runoff.Problem).Fields["email"]
+	}
+	switch n := utf8.RuneCountInString(password); {
+	case n < runoff.MinPasswordLength:
+		f.Errors["password"] = "Choose a password of at least 10 characters."
+	case len(password) > runoff.MaxPasswordLength:
+		f.Errors["password"] = "Choose a password of at most 72 bytes."
+	}
+	if len(f.Errors) > 0 {
+		s.render(w, r, http.StatusUnprocessableEntity, views.Auth(s.page(r, "Create an account"), f))
+		return nil
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.PasswordCost)
+	if err != nil {
+		return err
+	}
+	o := &runoff.Organizer{ID: uuid.Must(uuid.NewV7()), Email: email, PasswordHash: string(hash)}
+	if err := s.Accounts.CreateOrganizer(r.Context(), o); errors.Is(err, runoff.ErrConflict) {
+		f.Errors["email"] = "An account with this email already exists. Sign in instead."
+		s.render(w, r, http.StatusUnprocessableEntity, views.Auth(s.page(r, "Create an account"), f))
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if err := s.signIn(w, r, o); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/admin", http.StatusSeeOther)
+	return nil
+}
+
+// dummyHash is compared against when no account matches, so that signing
+// in takes as long for an unknown email as for a wrong password.
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("runoff-no-such-account"), bcrypt.DefaultCost)
+
+func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
+	if err := s.parseForm(w, r); err != nil {
+		return err
+	}
+	f := views.AuthForm{Email: r.PostFormValue("email"), Next: safeNext(r.PostFormValue("next"))}
+	password := r.PostFormValue("password")
+	email, _ := runoff.NormalizeEmail(f.Email)
+	o, err := s.Accounts.OrganizerByEmail(r.Context(), email)
+	if err != nil && !errors.Is(err, runoff.ErrNotFound) {
+		return err
+	}
+	hash := dummyHash
+	if o != nil {
+		hash = []byte(o.PasswordHash)
+	}
+	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || o == nil {
+		f.Message = "The email or password is not right. Check them and try again."
+		s.render(w, r, http.StatusUnauthorized, views.Auth(s.page(r, "Sign in"), f))
+		return nil
+	}
+	if err := s.signIn(w, r, o); err != nil {
+		return err
+	}
+	next := f.Next
+	if next == "" {
+		next = "/admin"
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) error {
+	sess := s.session(r, sessionName)
+	sess.Options.MaxAge = -1
+	for k := range sess.Values {
+		delete(sess.Values, k)
+	}
+	if err := sess.Save(r, w); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+	return nil
+}
+
+// safeNext accepts only a local path to return to after signing in, so the
+// sign-in page cannot be used to send someone to another site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
+		return ""
+	}
+	return next
+}

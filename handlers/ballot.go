@@ -1,0 +1,179 @@
+package handlers
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/runoff-vote/runoff"
+	"github.com/runoff-vote/runoff/views"
+)
+
+func (s *Server) handleBallotForm(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.election(r)
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, views.Ballot(s.page(r, e.Title), ballotPage(e, nil, "")))
+	return nil
+}
+
+// election reads the election named by the {id} path segment.
+func (s *Server) election(r *http.Request) (*runoff.Election, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return nil, err
+	}
+	e, err := s.Elections.Election(r.Context(), id)
+	if errors.Is(err, runoff.ErrNotFound) {
+		return nil, notFoundf("There is no election at this address. Check the link you were given; if the election was created moments ago, try again shortly.")
+	}
+	return e, err
+}
+
+func ballotPage(e *runoff.Election, chosen []string, msg string) views.BallotPage {
+	b := views.BallotPage{ElectionID: e.ID.String(), Title: e.Title, Description: e.Description,
+		Open: e.Status == runoff.StatusOpen, Chosen: chosen, Error: msg}
+	for _, c := range e.Candidates {
+		b.Options = append(b.Options, views.BallotOption{ID: c.ID.String(), Name: c.Name})
+	}
+	return b
+}
+
+// handleBallotSubmit validates a ranking against the candidates it has just
+// read, makes the ballot's ID, publishes vote.submit and sends the voter to
+// their receipt. Nothing is stored here: the worker stores and counts it.
+func (s *Server) handleBallotSubmit(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.election(r)
+	if err != nil {
+		return err
+	}
+	if err := s.parseForm(w, r); err != nil {
+		return err
+	}
+	chosen, ranking, err := readRanking(r, e)
+	if err == nil && e.Status != runoff.StatusOpen {
+		err = runoff.Invalid("This election has closed, so it no longer accepts ballots.", nil)
+	}
+	if err == nil {
+		err = runoff.ValidateRanking(e, ranking)
+	}
+	if err != nil {
+		var p *runoff.Problem
+		if !errors.As(err, &p) {
+			return err
+		}
+		s.render(w, r, http.StatusUnprocessableEntity, views.Ballot(s.page(r, e.Title), ballotPage(e, chosen, p.Message)))
+		return nil
+	}
+	v := runoff.VoteSubmit{BallotID: uuid.Must(uuid.NewV7()), ElectionID: e.ID, Ranking: ranking, SubmittedAt: time.Now().UTC()}
+	body, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if err := s.Publisher.Publish(r.Context(), runoff.KeyVoteSubmit, v.BallotID.String(), body); err != nil {
+		w.Header().Set("Retry-After", "5")
+		s.Log.Warn("publish failed", "key", runoff.KeyVoteSubmit, "err", err)
+		msg := "Runoff couldn't accept your vote right now. Nothing was recorded; please submit your ballot again in a moment. Your choices are still marked below."
+		s.render(w, r, http.StatusServiceUnavailable, views.Ballot(s.page(r, e.Title), ballotPage(e, chosen, msg)))
+		return nil
+	}
+	p := pendingReceipt{BallotID: v.BallotID.String(), ElectionID: e.ID.String(), ElectionTitle: e.Title}
+	for _, id := range ranking {
+		c, _ := e.CandidateByID(id)
+		p.Ranking = append(p.Ranking, c.Name)
+	}
+	if err := s.addReceipt(w, r, p); err != nil {
+		s.Log.Warn("receipt cookie not saved", "err", err)
+	}
+	http.Redirect(w, r, "/b/"+v.BallotID.String(), http.StatusSeeOther)
+	return nil
+}
+
+// readRanking reads rank1…rankN (N = number of candidates). An empty rank
+// is skipped and the ranks after it close up. chosen keeps what was marked
+// at each rank, for redisplaying the form.
+func readRanking(r *http.Request, e *runoff.Election) (chosen []string, ranking []uuid.UUID, err error) {
+	n := len(e.Candidates)
+	chosen = make([]string, n)
+	for i := range n {
+		vals := r.PostForm["rank"+strconv.Itoa(i+1)]
+		if len(vals) > 1 {
+			err = runoff.Invalid(fmt.Sprintf("Choose only one candidate as your %s choice.", runoff.Ordinal(i+1)), nil)
+			continue
+		}
+		if len(vals) == 0 || vals[0] == "" {
+			continue
+		}
+		chosen[i] = vals[0]
+		id, perr := uuid.Parse(vals[0])
+		if perr != nil {
+			if err == nil {
+				err = runoff.Invalid(fmt.Sprintf("Your %s choice is not a candidate in this election. Please choose again.", runoff.Ordinal(i+1)), nil)
+			}
+			chosen[i] = ""
+			continue
+		}
+		ranking = append(ranking, id)
+	}
+	if v := r.PostFormValue("rank" + strconv.Itoa(n+1)); v != "" && err == nil {
+		err = runoff.Invalid(fmt.Sprintf("This ballot has more ranks than the election's %d candidates.", n), nil)
+	}
+	return chosen, ranking, err
+}
+
+func (s *Server) handleReceipt(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "ballotID")
+	if err != nil {
+		return err
+	}
+	rc := views.Receipt{BallotID: id.String(), State: runoff.BallotQueued}
+	b, err := s.Elections.Ballot(r.Context(), id)
+	switch {
+	case err == nil:
+		rc.State, rc.Reason, rc.Known = b.Status, b.Reason, true
+		rc.ElectionID = b.ElectionID.String()
+		e, err := s.Elections.Election(r.Context(), b.ElectionID)
+		if err != nil {
+			return err
+		}
+		rc.ElectionTitle = e.Title
+		for _, cid := range b.Ranking {
+			name := "(a candidate no longer standing)"
+			if c, ok := e.CandidateByID(cid); ok {
+				name = c.Name
+			}
+			rc.Ranking = append(rc.Ranking, name)
+		}
+	case errors.Is(err, runoff.ErrNotFound):
+		if p, ok := s.receipt(r, id.String()); ok {
+			rc.ElectionID, rc.ElectionTitle, rc.Ranking, rc.Known = p.ElectionID, p.ElectionTitle, p.Ranking, true
+		} else if !recentV7(id, time.Hour) {
+			return notFoundf("No ballot with receipt number %s has been counted. Check the address; receipt links are exactly as given after voting.", id)
+		}
+	default:
+		return err
+	}
+	p := s.page(r, "Ballot receipt")
+	if rc.State == runoff.BallotQueued {
+		p.Refresh = 2
+	}
+	s.render(w, r, http.StatusOK, views.ReceiptPage(p, rc))
+	return nil
+}
+
+// recentV7 reports whether id is a version-7 UUID made within d: a ballot
+// ID the web made that recently may still be queued.
+func recentV7(id uuid.UUID, d time.Duration) bool {
+	if id.Version() != 7 {
+		return false
+	}
+	sec, nsec := id.Time().UnixTime()
+	age := time.Since(time.Unix(sec, nsec))
+	return age >= -time.Minute && age < d
+}

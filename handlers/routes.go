@@ -1,0 +1,112 @@
+// Package handlers is Runoff's HTTP layer: routes, sessions, forms, and the
+// one place where errors become pages. It reads what a person waits for
+// through the small interfaces below and publishes everything else.
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/google/uuid"
+	"github.com/gorilla/sessions"
+
+	"github.com/runoff-vote/runoff"
+	"github.com/runoff-vote/runoff/static"
+)
+
+// Elections reads elections, ballots and results: the synchronous reads.
+type Elections interface {
+	Election(ctx context.Context, id uuid.UUID) (*runoff.Election, error)
+	ElectionsByOwner(ctx context.Context, owner uuid.UUID) ([]runoff.Election, error)
+	Ballot(ctx context.Context, id uuid.UUID) (*runoff.Ballot, error)
+	Result(ctx context.Context, electionID uuid.UUID) (*runoff.ResultSnapshot, error)
+}
+
+// Accounts stores organizers: the one synchronous write.
+type Accounts interface {
+	CreateOrganizer(ctx context.Context, o *runoff.Organizer) error
+	OrganizerByEmail(ctx context.Context, email string) (*runoff.Organizer, error)
+}
+
+// Publisher publishes a message and returns once the broker has confirmed
+// it; a failure wraps runoff.ErrUnavailable.
+type Publisher interface {
+	Publish(ctx context.Context, key, id string, body []byte) error
+}
+
+// Pinger reports whether a backend answers, for /readyz.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Server holds the handlers' dependencies.
+type Server struct {
+	Elections Elections
+	Accounts  Accounts
+	Publisher Publisher
+	Ready     map[string]Pinger
+	Sessions  sessions.Store
+	Log       *slog.Logger
+	// MaxFormBytes bounds a form body.
+	MaxFormBytes int64
+	// PasswordCost is bcrypt's cost; tests lower it.
+	PasswordCost int
+}
+
+// Handler returns the whole site: every route, behind cross-origin (CSRF)
+// protection and security headers.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	h := s.handle
+
+	mux.Handle("GET /{$}", h(s.handleHome))
+	mux.Handle("GET /signup", h(s.handleSignupForm))
+	mux.Handle("POST /signup", h(s.handleSignup))
+	mux.Handle("GET /login", h(s.handleLoginForm))
+	mux.Handle("POST /login", h(s.handleLogin))
+	mux.Handle("POST /logout", h(s.handleLogout))
+
+	mux.Handle("GET /admin", h(s.organizer(s.handleAdmin)))
+	mux.Handle("GET /admin/elections/new", h(s.organizer(s.handleElectionForm)))
+	mux.Handle("POST /admin/elections", h(s.organizer(s.handleElectionCreate)))
+	mux.Handle("GET /admin/elections/{id}", h(s.organizer(s.handleElectionAdmin)))
+
+	mux.Handle("GET /e/{id}", h(s.handleBallotForm))
+	mux.Handle("POST /e/{id}/ballots", h(s.handleBallotSubmit))
+	mux.Handle("GET /b/{ballotID}", h(s.handleReceipt))
+	mux.Handle("GET /e/{id}/results", h(s.handleResults))
+	mux.Handle("GET /e/{id}/results.json", h(s.handleResultsJSON))
+
+	mux.Handle("GET /healthz", http.HandlerFunc(s.handleHealthz))
+	mux.Handle("GET /readyz", http.HandlerFunc(s.handleReadyz))
+	mux.Handle("GET /static/", http.StripPrefix("/static/", staticFiles(http.FileServerFS(static.FS))))
+	mux.Handle("/", h(func(w http.ResponseWriter, r *http.Request) error {
+		return notFoundf("There is no page at %s.", r.URL.Path)
+	}))
+
+	csrf := http.NewCrossOriginProtection()
+	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.renderError(w, r, &runoff.Problem{Kind: runoff.ErrForbidden,
+			Message: "This form was sent from another site, so Runoff refused it. Open the page on this site and submit it again."})
+	}))
+	return securityHeaders(csrf.Handler(mux))
+}
+
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("X-Frame-Options", "DENY")
+		next.ServeHTTP(w, r)
+	})
+}
+
+func staticFiles(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		next.ServeHTTP(w, r)
+	})
+}

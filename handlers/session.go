@@ -1,0 +1,207 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/gob"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/a-h/templ"
+	"github.com/google/uuid"
+	"github.com/gorilla/sessions"
+
+	"github.com/runoff-vote/runoff"
+	"github.com/runoff-vote/runoff/views"
+)
+
+const (
+	sessionName  = "runoff"
+	keyOrganizer = "organizer_id"
+	keyEmail     = "email"
+	keyPending   = "pending_elections"
+	// Receipts of ballots not yet counted live in their own cookie, so that
+	// a voter who is not signed in still sees what they submitted.
+	receiptsName = "runoff_receipts"
+	maxReceipts  = 5
+	maxPending   = 10
+)
+
+// NewCookieStore makes the session store: cookies signed and encrypted with
+// keys derived from secret, HttpOnly, SameSite=Lax, and Secure when the
+// site is served over HTTPS.
+func NewCookieStore(secret []byte, secure bool) *sessions.CookieStore {
+	hashKey := sha256.Sum256(append([]byte("runoff session hash key:"), secret...))
+	blockKey := sha256.Sum256(append([]byte("runoff session block key:"), secret...))
+	cs := sessions.NewCookieStore(hashKey[:], blockKey[:])
+	cs.Options = &sessions.Options{
+		Path:     "/",
+		MaxAge:   30 * 24 * 3600,
+		HttpOnly: true,
+		Secure:   secure,
+		SameSite: http.SameSiteLaxMode,
+	}
+	cs.MaxAge(cs.Options.MaxAge)
+	return cs
+}
+
+// session returns the request's session; a cookie that fails to decode
+// (a rotated key, tampering) is treated as no session.
+func (s *Server) session(r *http.Request, name string) *sessions.Session {
+	sess, err := s.Sessions.Get(r, name)
+	if err != nil {
+		sess, _ = s.Sessions.New(r, name)
+	}
+	return sess
+}
+
+func init() {
+	// Session values are gob-encoded; gob must know the concrete types
+	// stored in them.
+	gob.Register([]pendingReceipt{})
+	gob.Register([]string{})
+}
+
+type organizerKey struct{}
+
+// currentOrganizer is the signed-in organizer's ID and email, if any.
+func (s *Server) currentOrganizer(r *http.Request) (uuid.UUID, string) {
+	sess := s.session(r, sessionName)
+	idStr, _ := sess.Values[keyOrganizer].(string)
+	email, _ := sess.Values[keyEmail].(string)
+	id, err := uuid.Parse(idStr)
+	if err != nil {
+		return uuid.Nil, ""
+	}
+	return id, email
+}
+
+// organizer requires a signed-in organizer, and puts their ID in the
+// request's context; anyone else is sent to sign in.
+func (s *Server) organizer(h handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id, _ := s.currentOrganizer(r)
+		if id == uuid.Nil {
+			return runoff.ErrUnauthorized
+		}
+		return h(w, r.WithContext(context.WithValue(r.Context(), organizerKey{}, id)))
+	}
+}
+
+func organizerID(ctx context.Context) uuid.UUID {
+	id, _ := ctx.Value(organizerKey{}).(uuid.UUID)
+	return id
+}
+
+// signIn starts an organizer's session.
+func (s *Server) signIn(w http.ResponseWriter, r *http.Request, o *runoff.Organizer) error {
+	sess := s.session(r, sessionName)
+	// A fresh session on sign-in, so no earlier cookie's values carry over.
+	for k := range sess.Values {
+		delete(sess.Values, k)
+	}
+	sess.Values[keyOrganizer] = o.ID.String()
+	sess.Values[keyEmail] = o.Email
+	s.secure(r, sess)
+	return sess.Save(r, w)
+}
+
+// secure marks a cookie Secure when the request came over HTTPS, directly
+// or through the platform's router (X-Forwarded-Proto).
+func (s *Server) secure(r *http.Request, sess *sessions.Session) {
+	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+		opts := *sess.Options
+		opts.Secure = true
+		sess.Options = &opts
+	}
+}
+
+// addPending remembers in the session an election this organizer created
+// and the worker may not have stored yet.
+func (s *Server) addPending(w http.ResponseWriter, r *http.Request, id uuid.UUID) error {
+	sess := s.session(r, sessionName)
+	list, _ := sess.Values[keyPending].([]string)
+	list = append(list, id.String())
+	if len(list) > maxPending {
+		list = list[len(list)-maxPending:]
+	}
+	sess.Values[keyPending] = list
+	s.secure(r, sess)
+	return sess.Save(r, w)
+}
+
+func (s *Server) isPending(r *http.Request, id uuid.UUID) bool {
+	list, _ := s.session(r, sessionName).Values[keyPending].([]string)
+	return slices.Contains(list, id.String())
+}
+
+// pendingReceipt is what the receipt shows while a ballot is queued.
+type pendingReceipt struct {
+	BallotID      string
+	ElectionID    string
+	ElectionTitle string
+	Ranking       []string
+}
+
+func (s *Server) addReceipt(w http.ResponseWriter, r *http.Request, p pendingReceipt) error {
+	sess := s.session(r, receiptsName)
+	list := receiptsOf(sess)
+	list = append(list, p)
+	if len(list) > maxReceipts {
+		list = list[len(list)-maxReceipts:]
+	}
+	sess.Values["receipts"] = list
+	sess.Options = &sessions.Options{Path: "/", MaxAge: 24 * 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: sess.Options.Secure}
+	s.secure(r, sess)
+	return sess.Save(r, w)
+}
+
+func (s *Server) receipt(r *http.Request, ballotID string) (pendingReceipt, bool) {
+	for _, p := range receiptsOf(s.session(r, receiptsName)) {
+		if p.BallotID == ballotID {
+			return p, true
+		}
+	}
+	return pendingReceipt{}, false
+}
+
+func receiptsOf(sess *sessions.Session) []pendingReceipt {
+	list, _ := sess.Values["receipts"].([]pendingReceipt)
+	return list
+}
+
+// page is the layout's model for this request.
+func (s *Server) page(r *http.Request, title string) views.Page {
+	_, email := s.currentOrganizer(r)
+	return views.Page{Title: title, Email: email}
+}
+
+// render writes a component with a status. It renders into a buffer first
+// so that a failure mid-page becomes an error page, not half a page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
+	var buf bytes.Buffer
+	if err := c.Render(r.Context(), &buf); err != nil {
+		s.Log.Error("render failed", "path", r.URL.Path, "err", err)
+		http.Error(w, "Runoff could not draw this page. Please try again.", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// parseForm reads a urlencoded form of at most MaxFormBytes.
+func (s *Server) parseForm(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, s.MaxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+			return err
+		}
+		return problem(runoff.ErrInvalid, "The form could not be read. Please go back and submit it again.")
+	}
+	return nil
+}

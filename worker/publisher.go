@@ -1,0 +1,305 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/runoff-vote/runoff"
+)
+
+// Publisher publishes the web's messages with publisher confirms. It keeps
+// one long-lived connection and one confirm-mode channel that concurrent
+// requests share: publishes are serialised by a mutex (a channel's frames
+// must not interleave), while waiting for confirms is not, so many publishes
+// are in flight at once.
+//
+// Recovery is lazy: when the connection is gone, the next publish dials
+// again (at most once per RetryEvery), so a broker that comes back is used
+// without restarting anything, and a broker that is down costs a request
+// one failed dial, not a hang. amqp091's automatic recovery would also
+// reconnect, but it keeps confirms of the old channel ambiguous; a fresh
+// channel per connection keeps the bookkeeping exact.
+type Publisher struct {
+	URL        string
+	Topology   Topology
+	Timeout    time.Duration // how long a publish waits for its confirm
+	RetryEvery time.Duration // least time between two dials after a failure
+	Log        *slog.Logger
+
+	mu        sync.Mutex
+	conn      *amqp.Connection
+	ch        *amqp.Channel
+	session   *confirmSession
+	lastDial  time.Time
+	lastErr   error
+	blocked   atomic.Bool
+	closed    bool
+	published atomic.Int64
+}
+
+// NewPublisher makes a publisher; it connects on first use.
+func NewPublisher(url string, topo Topology, log *slog.Logger) *Publisher {
+	return &Publisher{URL: url, Topology: topo, Timeout: 5 * time.Second, RetryEvery: time.Second, Log: log}
+}
+
+// confirmSession is the bookkeeping of one confirm-mode channel: waiters by
+// delivery tag, and messages the broker returned as unroutable.
+type confirmSession struct {
+	mu      sync.Mutex
+	waiters map[uint64]*pending
+	next    uint64 // the delivery tag of the last publish
+	dead    error  // set when the channel closed; later waiters fail at once
+}
+
+type pending struct {
+	id       string
+	done     chan error // buffered 1
+	returned bool
+}
+
+// ErrUnroutable means no queue was bound for the message's routing key.
+var ErrUnroutable = errors.New("message unroutable")
+
+// Publish sends body with routing key to the exchange as a persistent
+// message with id as its MessageId, and returns once the broker confirmed
+// it. Any failure (broker down, blocked by a resource alarm, nack,
+// unroutable, no confirm in time) wraps runoff.ErrUnavailable: the caller
+// tells the person that nothing was accepted and to try again.
+func (p *Publisher) Publish(ctx context.Context, key, id string, body []byte) error {
+	ctx, cancel := context.WithTimeout(ctx, p.Timeout)
+	defer cancel()
+	w, err := p.send(ctx, key, id, body)
+	if err != nil {
+		return fmt.Errorf("worker: publish %s %s: %w: %w", key, id, runoff.ErrUnavailable, err)
+	}
+	select {
+	case err := <-w.done:
+		if err != nil {
+			return fmt.Errorf("worker: publish %s %s: %w: %w", key, id, runoff.ErrUnavailable, err)
+		}
+		p.published.Add(1)
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("worker: publish %s %s: no confirm in time: %w: %w", key, id, runoff.ErrUnavailable, ctx.Err())
+	}
+}
+
+func (p *Publisher) send(ctx context.Context, key, id string, body []byte) (*pending, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil, errors.New("publisher closed")
+	}
+	if err := p.ensure(); err != nil {
+		return nil, err
+	}
+	if p.blocked.Load() {
+		return nil, errors.New("broker is blocking publishers (resource alarm)")
+	}
+	// Register the waiter under the tag this publish will get (a confirm
+	// channel numbers publishes 1, 2, 3...; all of them go through p.mu), so
+	// a confirm that arrives at once finds it.
+	s := p.session
+	w := &pending{id: id, done: make(chan error, 1)}
+	s.mu.Lock()
+	if s.dead != nil {
+		s.mu.Unlock()
+		p.dropLocked(s.dead)
+		return nil, s.dead
+	}
+	s.next++
+	tag := s.next
+	s.waiters[tag] = w
+	s.mu.Unlock()
+	err := p.ch.PublishWithContext(ctx, p.Topology.Exchange, key, true, false, amqp.Publishing{
+		ContentType:  "application/json",
+		DeliveryMode: amqp.Persistent,
+		MessageId:    id,
+		Timestamp:    time.Now(),
+		Type:         key,
+		Body:         body,
+	})
+	if err != nil {
+		s.mu.Lock()
+		delete(s.waiters, tag)
+		s.mu.Unlock()
+		p.dropLocked(err)
+		return nil, err
+	}
+	return w, nil
+}
+
+// ensure dials a connection and opens a confirm channel if there is none.
+// Callers hold p.mu.
+func (p *Publisher) ensure() error {
+	if p.ch != nil && !p.ch.IsClosed() {
+		return nil
+	}
+	if !p.lastDial.IsZero() && p.lastErr != nil && time.Since(p.lastDial) < p.RetryEvery {
+		return fmt.Errorf("broker unreachable: %w", p.lastErr)
+	}
+	p.lastDial = time.Now()
+	p.lastErr = p.dial()
+	return p.lastErr
+}
+
+func (p *Publisher) dial() error {
+	if p.conn != nil {
+		p.conn.Close()
+		p.conn = nil
+	}
+	conn, err := amqp.DialConfig(p.URL, amqp.Config{
+		Heartbeat:  10 * time.Second,
+		Locale:     "en_US",
+		Dial:       amqp.DefaultDial(3 * time.Second),
+		Properties: amqp.Table{"connection_name": "runoff web publisher"},
+	})
+	if err != nil {
+		return err
+	}
+	blocked := conn.NotifyBlocked(make(chan amqp.Blocking, 4))
+	go func() {
+		for b := range blocked {
+			p.blocked.Store(b.Active)
+			if b.Active {
+				p.Log.Warn("broker blocked publishers", "reason", b.Reason)
+			} else {
+				p.Log.Info("broker unblocked publishers")
+			}
+		}
+		p.blocked.Store(false)
+	}()
+	ch, err := conn.Channel()
+	if err != nil {
+		conn.Close()
+		return err
+	}
+	if err := p.Topology.Declare(ch); err != nil {
+		conn.Close()
+		return err
+	}
+	if err := ch.Confirm(false); err != nil {
+		conn.Close()
+		return err
+	}
+	s := &confirmSession{waiters: map[uint64]*pending{}}
+	returns := ch.NotifyReturn(make(chan amqp.Return, 16))
+	confirms := ch.NotifyPublish(make(chan amqp.Confirmation, 256))
+	closes := ch.NotifyClose(make(chan *amqp.Error, 1))
+	go s.dispatch(returns, confirms, closes)
+	p.conn, p.ch, p.session = conn, ch, s
+	p.Log.Info("publisher connected")
+	return nil
+}
+
+// dispatch resolves waiters. The client library hands a basic.return to
+// this goroutine before it hands over the basic.ack of the same message, and
+// one goroutine reads both, so a returned message is always marked before
+// its confirm is read.
+func (s *confirmSession) dispatch(returns <-chan amqp.Return, confirms <-chan amqp.Confirmation, closes <-chan *amqp.Error) {
+	returned := map[string]bool{}
+	for {
+		select {
+		case r, ok := <-returns:
+			if ok {
+				returned[r.MessageId] = true
+				continue
+			}
+			returns = nil
+		case c, ok := <-confirms:
+			if !ok {
+				s.fail(errors.New("channel closed before confirm"))
+				return
+			}
+			s.mu.Lock()
+			w := s.waiters[c.DeliveryTag]
+			delete(s.waiters, c.DeliveryTag)
+			s.mu.Unlock()
+			if w == nil {
+				continue
+			}
+			switch {
+			case !c.Ack:
+				w.done <- errors.New("broker nacked the message")
+			case returned[w.id]:
+				delete(returned, w.id)
+				w.done <- ErrUnroutable
+			default:
+				w.done <- nil
+			}
+		case err := <-closes:
+			if err == nil {
+				err = amqp.ErrClosed
+			}
+			// Keep reading confirms that were already in the buffer.
+			for c := range confirms {
+				s.mu.Lock()
+				w := s.waiters[c.DeliveryTag]
+				delete(s.waiters, c.DeliveryTag)
+				s.mu.Unlock()
+				if w != nil && c.Ack && !returned[w.id] {
+					w.done <- nil
+				} else if w != nil {
+					w.done <- errors.New("broker did not accept the message")
+				}
+			}
+			s.fail(err)
+			return
+		}
+	}
+}
+
+func (s *confirmSession) fail(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.dead == nil {
+		s.dead = err
+	}
+	for tag, w := range s.waiters {
+		w.done <- err
+		delete(s.waiters, tag)
+	}
+}
+
+// dropLocked forgets a failed connection so the next publish dials again.
+func (p *Publisher) dropLocked(err error) {
+	p.Log.Warn("publisher connection dropped", "err", err)
+	if p.conn != nil {
+		p.conn.Close()
+	}
+	p.conn, p.ch = nil, nil
+}
+
+// Ping reports whether the broker is reachable, dialling if needed; /readyz
+// uses it.
+func (p *Publisher) Ping(ctx context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.ensure(); err != nil {
+		return fmt.Errorf("worker: broker: %w", err)
+	}
+	if p.blocked.Load() {
+		return errors.New("worker: broker is blocking publishers")
+	}
+	return nil
+}
+
+// Close closes the connection; publishes still waiting fail.
+func (p *Publisher) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	if p.conn != nil {
+		err := p.conn.Close()
+		p.conn, p.ch = nil, nil
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,114 @@
+// Package worker carries out what the web acknowledged before it was done:
+// the AMQP topology, the publisher the web uses, and the consumer that stores
+// elections and ballots in Postgres and keeps the tallies.
+package worker
+
+import (
+	"fmt"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/runoff-vote/runoff"
+)
+
+// Topology names the exchanges and queues. Production uses
+// DefaultTopology; tests use their own names so each runs in isolation.
+type Topology struct {
+	Exchange     string // topic exchange the web publishes to
+	DeadExchange string // where the worker sends messages it can never carry out
+	DeadQueue    string
+	Elections    string // queue of election.* messages
+	Votes        string // queue of vote.* messages
+	// DeliveryLimit bounds redeliveries of one message before the broker
+	// dead-letters it. RabbitMQ 3.10 sets none by default, and counts a
+	// worker dying mid-batch as a delivery, so it is generous: it is there
+	// for messages that crash the worker, not for ordinary restarts.
+	DeliveryLimit int
+}
+
+// DefaultTopology is the production topology.
+func DefaultTopology() Topology {
+	return Topology{
+		Exchange:      "runoff",
+		DeadExchange:  "runoff.dlx",
+		DeadQueue:     "runoff.dead",
+		Elections:     "runoff.elections",
+		Votes:         "runoff.votes",
+		DeliveryLimit: 20,
+	}
+}
+
+// WithPrefix returns the topology with every name prefixed, for tests.
+func (t Topology) WithPrefix(p string) Topology {
+	t.Exchange, t.DeadExchange, t.DeadQueue = p+t.Exchange, p+t.DeadExchange, p+t.DeadQueue
+	t.Elections, t.Votes = p+t.Elections, p+t.Votes
+	return t
+}
+
+// Queues lists the work queues with the routing keys bound to each.
+func (t Topology) Queues() map[string][]string {
+	return map[string][]string{
+		t.Elections: {"election.*"},
+		t.Votes:     {"vote.*"},
+	}
+}
+
+// QueueFor names the queue a routing key is carried to.
+func (t Topology) QueueFor(key string) string {
+	switch key {
+	case runoff.KeyElectionCreate:
+		return t.Elections
+	default:
+		return t.Votes
+	}
+}
+
+// Declare declares the exchanges, quorum queues and bindings. The web and
+// the worker both call it at start, so either may start first; declaring
+// what exists with the same arguments changes nothing.
+func (t Topology) Declare(ch *amqp.Channel) error {
+	if err := ch.ExchangeDeclare(t.Exchange, amqp.ExchangeTopic, true, false, false, false, nil); err != nil {
+		return fmt.Errorf("worker: declare exchange %s: %w", t.Exchange, err)
+	}
+	if err := ch.ExchangeDeclare(t.DeadExchange, amqp.ExchangeTopic, true, false, false, false, nil); err != nil {
+		return fmt.Errorf("worker: declare exchange %s: %w", t.DeadExchange, err)
+	}
+	if _, err := ch.QueueDeclare(t.DeadQueue, true, false, false, false, amqp.Table{
+		amqp.QueueTypeArg: amqp.QueueTypeQuorum,
+	}); err != nil {
+		return fmt.Errorf("worker: declare queue %s: %w", t.DeadQueue, err)
+	}
+	if err := ch.QueueBind(t.DeadQueue, "#", t.DeadExchange, false, nil); err != nil {
+		return fmt.Errorf("worker: bind %s: %w", t.DeadQueue, err)
+	}
+	for q, keys := range t.Queues() {
+		if _, err := ch.QueueDeclare(q, true, false, false, false, amqp.Table{
+			amqp.QueueTypeArg:        amqp.QueueTypeQuorum,
+			"x-delivery-limit":       int64(t.DeliveryLimit),
+			"x-dead-letter-exchange": t.DeadExchange,
+		}); err != nil {
+			return fmt.Errorf("worker: declare queue %s: %w", q, err)
+		}
+		for _, k := range keys {
+			if err := ch.QueueBind(q, k, t.Exchange, false, nil); err != nil {
+				return fmt.Errorf("worker: bind %s to %s: %w", q, k, err)
+			}
+		}
+	}
+	return nil
+}
+
+// Delete removes everything Declare made; tests call it when done.
+func (t Topology) Delete(ch *amqp.Channel) error {
+	for _, q := range []string{t.Elections, t.Votes, t.DeadQueue} {
+		if _, err := ch.QueueDelete(q, false, false, false); err != nil {
+			return fmt.Errorf("worker: delete queue %s: %w", q, err)
+		}
+	}
+	for _, x := range []string{t.Exchange, t.DeadExchange} {
+		if err := ch.ExchangeDelete(x, false, false); err != nil {
+			return fmt.Errorf("worker: delete exchange %s: %w", x, err)
+		}
+	}
+	return nil
+}
