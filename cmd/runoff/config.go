@@ -28,7 +28,7 @@ type config struct {
 	Topology            worker.Topology
 }
 
-const defaultDatabaseURL = "postgres://127.0.0.1:5432/runoff?sslmode=disable"
+const defaultDatabaseURL = "postgres://runoff:runoff@127.0.0.1:5432/runoff?sslmode=disable"
 
 func loadConfig(getenv func(string) string) (config, error) {
 	cfg := config{

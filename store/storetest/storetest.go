@@ -17,12 +17,12 @@ import (
 )
 
 // AdminURL is the server tests create their databases on:
-// RUNOFF_TEST_DATABASE_URL, or the local server as user postgres.
+// RUNOFF_TEST_DATABASE_URL, or the local server as the runoff role that scripts/services.sh creates.
 func AdminURL() string {
 	if u := os.Getenv("RUNOFF_TEST_DATABASE_URL"); u != "" {
 		return u
 	}
-	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+	return "postgres://runoff:runoff@127.0.0.1:5432/postgres?sslmode=disable"
 }
 
 // NewURL creates an empty database for tb, dropped at cleanup, and returns

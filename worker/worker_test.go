@@ -1,0 +1,252 @@
+package worker_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/runoff-vote/runoff"
+	"github.com/runoff-vote/runoff/rcv"
+	"github.com/runoff-vote/runoff/store"
+	"github.com/runoff-vote/runoff/store/storetest"
+	"github.com/runoff-vote/runoff/worker"
+	"github.com/runoff-vote/runoff/worker/workertest"
+)
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+type fixture struct {
+	db    *store.DB
+	topo  worker.Topology
+	pub   *worker.Publisher
+	owner *runoff.Organizer
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	db, _ := storetest.MustOpen(t)
+	topo := workertest.Topology(t)
+	pub := worker.NewPublisher(workertest.URL(), topo, quiet())
+	t.Cleanup(func() { pub.Close() })
+	o := &runoff.Organizer{ID: uuid.Must(uuid.NewV7()), Email: "o@example.org", PasswordHash: "x"}
+	if err := db.CreateOrganizer(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{db: db, topo: topo, pub: pub, owner: o}
+}
+
+// startWorker runs a consumer and a recomputer until the test ends.
+func (f *fixture) startWorker(t *testing.T) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	rc := worker.NewRecomputer(f.db, quiet())
+	rc.MinInterval = 20 * time.Millisecond
+	c := worker.NewConsumer(workertest.URL(), f.topo, f.db, quiet())
+	c.BatchWait = 10 * time.Millisecond
+	c.Recompute = rc.Notify
+	done := make(chan struct{}, 2)
+	go func() { c.Run(ctx); done <- struct{}{} }()
+	go func() { rc.Run(ctx); done <- struct{}{} }()
+	stopped := false
+	stop = func() {
+		if !stopped {
+			stopped = true
+			cancel()
+			<-done
+			<-done
+		}
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+func (f *fixture) publish(t *testing.T, key, id string, v any) {
+	t.Helper()
+	body, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.pub.Publish(context.Background(), key, id, body); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (f *fixture) createElection(t *testing.T, names ...string) *runoff.Election {
+	t.Helper()
+	m := runoff.ElectionCreate{ElectionID: uuid.Must(uuid.NewV7()), OwnerID: f.owner.ID, Title: "Capital", Seats: 1, RequestedAt: time.Now()}
+	for i, n := range names {
+		m.Candidates = append(m.Candidates, runoff.Candidate{ID: uuid.Must(uuid.NewV7()), Name: n, Position: i})
+	}
+	f.publish(t, runoff.KeyElectionCreate, m.ElectionID.String(), m)
+	var e *runoff.Election
+	waitFor(t, "election stored", func() bool {
+		var err error
+		e, err = f.db.Election(context.Background(), m.ElectionID)
+		return err == nil
+	})
+	return e
+}
+
+// waitFor polls until cond holds; the bound only keeps a broken test from
+// hanging, it asserts nothing about speed.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting: %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func vote(e *runoff.Election, idx ...int) runoff.VoteSubmit {
+	v := runoff.VoteSubmit{BallotID: uuid.Must(uuid.NewV7()), ElectionID: e.ID, SubmittedAt: time.Now()}
+	for _, i := range idx {
+		v.Ranking = append(v.Ranking, e.Candidates[i].ID)
+	}
+	return v
+}
+
+// The Tennessee example through the real broker: 100 ballots, Knoxville
+// wins in round 3, and the snapshot counts every ballot.
+func TestVotesFlowToResults(t *testing.T) {
+	f := newFixture(t)
+	f.startWorker(t)
+	e := f.createElection(t, "Memphis", "Nashville", "Chattanooga", "Knoxville")
+	groups := []struct {
+		n    int
+		rank []int
+	}{{42, []int{0, 1, 2, 3}}, {26, []int{1, 2, 3, 0}}, {15, []int{2, 3, 1, 0}}, {17, []int{3, 2, 1, 0}}}
+	for _, g := range groups {
+		for range g.n {
+			v := vote(e, g.rank...)
+			f.publish(t, runoff.KeyVoteSubmit, v.BallotID.String(), v)
+		}
+	}
+	var snap *runoff.ResultSnapshot
+	waitFor(t, "results of 100 ballots", func() bool {
+		var err error
+		snap, err = f.db.Result(context.Background(), e.ID)
+		return err == nil && snap.BallotsCounted == 100
+	})
+	var rep rcv.Report
+	if err := json.Unmarshal(snap.Report, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Results) != 3 || rep.Runoff == nil || len(rep.Runoff.Winners) != 1 || rep.Runoff.Winners[0] != "Knoxville" {
+		t.Fatalf("report: %d rounds, extra %+v", len(rep.Results), rep.Runoff)
+	}
+	if got := rep.Results[0].Tally["Memphis"]; got != "42" {
+		t.Fatalf("round 1 Memphis = %s, want 42", got)
+	}
+	if n := workertest.Depth(t, f.topo.Votes); n != 0 {
+		t.Fatalf("%d votes left in the queue", n)
+	}
+}
+
+// At-least-once delivery: the same vote.submit arriving three times is one
+// ballot.
+func TestRedeliveredVoteStoredOnce(t *testing.T) {
+	f := newFixture(t)
+	f.startWorker(t)
+	e := f.createElection(t, "A", "B")
+	v := vote(e, 0, 1)
+	for range 3 {
+		f.publish(t, runoff.KeyVoteSubmit, v.BallotID.String(), v)
+	}
+	other := vote(e, 1)
+	f.publish(t, runoff.KeyVoteSubmit, other.BallotID.String(), other)
+	waitFor(t, "second ballot stored", func() bool {
+		_, err := f.db.Ballot(context.Background(), other.BallotID)
+		return err == nil
+	})
+	waitFor(t, "queue drained", func() bool { return workertest.Depth(t, f.topo.Votes) == 0 })
+	tally, err := f.db.Tally(context.Background(), e.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tally.Election.BallotsCounted != 2 {
+		t.Fatalf("counted %d ballots, want 2", tally.Election.BallotsCounted)
+	}
+}
+
+// Messages that can never be carried out go to the dead-letter queue with
+// the reason, and the valid ones around them are stored.
+func TestPoisonMessagesDeadLettered(t *testing.T) {
+	f := newFixture(t)
+	f.startWorker(t)
+	e := f.createElection(t, "A", "B")
+	ch := workertest.Channel(t)
+	raw := func(key, id string, body string) {
+		t.Helper()
+		err := ch.PublishWithContext(context.Background(), f.topo.Exchange, key, false, false,
+			amqp.Publishing{MessageId: id, Body: []byte(body), DeliveryMode: amqp.Persistent})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw(runoff.KeyVoteSubmit, "p1", "{not json")
+	raw("vote.bogus", "p2", "{}")
+	orphan := runoff.VoteSubmit{BallotID: uuid.Must(uuid.NewV7()), ElectionID: uuid.Must(uuid.NewV7()), Ranking: []uuid.UUID{e.Candidates[0].ID}}
+	body, _ := json.Marshal(orphan)
+	raw(runoff.KeyVoteSubmit, orphan.BallotID.String(), string(body))
+	raw(runoff.KeyElectionCreate, "p4", `{"title":"no candidates"}`)
+	good := vote(e, 0)
+	f.publish(t, runoff.KeyVoteSubmit, good.BallotID.String(), good)
+
+	waitFor(t, "valid ballot stored", func() bool {
+		_, err := f.db.Ballot(context.Background(), good.BallotID)
+		return err == nil
+	})
+	reasons := map[string]string{}
+	waitFor(t, "four dead letters", func() bool {
+		d, ok, err := ch.Get(f.topo.DeadQueue, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			reasons[d.MessageId], _ = d.Headers["x-runoff-reason"].(string)
+		}
+		return len(reasons) == 4
+	})
+	for id, r := range reasons {
+		if r == "" {
+			t.Errorf("dead letter %s has no reason", id)
+		}
+	}
+	t.Logf("dead-letter reasons: %v", reasons)
+}
+
+func TestPublisherUnroutable(t *testing.T) {
+	topo := workertest.Topology(t)
+	pub := worker.NewPublisher(workertest.URL(), topo, quiet())
+	defer pub.Close()
+	err := pub.Publish(context.Background(), "nothing.bound", uuid.NewString(), []byte("{}"))
+	if !errors.Is(err, worker.ErrUnroutable) || !errors.Is(err, runoff.ErrUnavailable) {
+		t.Fatalf("unroutable publish: %v", err)
+	}
+	// The channel is still good after a return.
+	if err := pub.Publish(context.Background(), runoff.KeyVoteSubmit, uuid.NewString(), []byte("{}")); err != nil {
+		t.Fatalf("publish after a return: %v", err)
+	}
+}
+
+func TestPublisherBrokerDown(t *testing.T) {
+	pub := worker.NewPublisher("amqp://guest:guest@127.0.0.1:1/", worker.DefaultTopology(), quiet())
+	defer pub.Close()
+	err := pub.Publish(context.Background(), runoff.KeyVoteSubmit, uuid.NewString(), []byte("{}"))
+	if !errors.Is(err, runoff.ErrUnavailable) {
+		t.Fatalf("publish with broker down: %v", err)
+	}
+	if err := pub.Ping(context.Background()); err == nil {
+		t.Fatal("Ping with broker down succeeded")
+	}
+}

@@ -1,0 +1,67 @@
+// Package workertest gives tests their own exchanges and queues on the real
+// RabbitMQ, deleted when the test ends.
+package workertest
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"testing"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/runoff-vote/runoff/worker"
+)
+
+// URL is the broker tests use: RUNOFF_TEST_AMQP_URL, or the local one.
+func URL() string {
+	if u := os.Getenv("RUNOFF_TEST_AMQP_URL"); u != "" {
+		return u
+	}
+	return "amqp://guest:guest@127.0.0.1:5672/"
+}
+
+// Topology returns a topology of tb's own, declared now and deleted at
+// cleanup.
+func Topology(tb testing.TB) worker.Topology {
+	tb.Helper()
+	var b [4]byte
+	rand.Read(b[:])
+	topo := worker.DefaultTopology().WithPrefix("test-" + hex.EncodeToString(b[:]) + ".")
+	ch := Channel(tb)
+	if err := topo.Declare(ch); err != nil {
+		tb.Fatalf("workertest: %v", err)
+	}
+	tb.Cleanup(func() {
+		ch := Channel(tb)
+		if err := topo.Delete(ch); err != nil {
+			tb.Errorf("workertest: %v", err)
+		}
+	})
+	return topo
+}
+
+// Channel opens a channel on its own connection, closed at cleanup.
+func Channel(tb testing.TB) *amqp.Channel {
+	tb.Helper()
+	conn, err := amqp.Dial(URL())
+	if err != nil {
+		tb.Fatalf("workertest: dial %s (is RabbitMQ running? 'go tool task services' starts it): %v", URL(), err)
+	}
+	tb.Cleanup(func() { conn.Close() })
+	ch, err := conn.Channel()
+	if err != nil {
+		tb.Fatalf("workertest: %v", err)
+	}
+	return ch
+}
+
+// Depth is the number of ready messages in a queue.
+func Depth(tb testing.TB, queue string) int {
+	tb.Helper()
+	q, err := Channel(tb).QueueDeclarePassive(queue, true, false, false, false, amqp.Table{amqp.QueueTypeArg: amqp.QueueTypeQuorum})
+	if err != nil {
+		tb.Fatalf("workertest: inspect %s: %v", queue, err)
+	}
+	return q.Messages
+}
