@@ -33,7 +33,9 @@ func (s *Server) handle(h handlerFunc) http.Handler {
 }
 
 // problem makes a user-facing error of a kind.
-func problem(kind error, msg string) *runoff.Problem { return &runoff.Problem{Kind: kind, Message: msg} }
+func problem(kind error, msg string) *runoff.Problem {
+	return &runoff.Problem{Kind: kind, Message: msg}
+}
 
 func notFoundf(format string, args ...any) *runoff.Problem {
 	return problem(runoff.ErrNotFound, fmt.Sprintf(format, args...))

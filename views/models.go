@@ -36,11 +36,11 @@ type ElectionForm struct {
 
 // ElectionItem is one row of the organizer's list.
 type ElectionItem struct {
-	ID       string
-	Title    string
-	Status   string
-	Ballots  int64
-	Created  string
+	ID      string
+	Title   string
+	Status  string
+	Ballots int64
+	Created string
 }
 
 // ElectionAdmin is an election's admin page. Pending means the worker has
