@@ -1,0 +1,528 @@
+package handlers_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/runoff-vote/runoff"
+	"github.com/runoff-vote/runoff/handlers"
+)
+
+// fakeStore is the handlers' view of Postgres, in memory.
+type fakeStore struct {
+	mu         sync.Mutex
+	elections  map[uuid.UUID]*runoff.Election
+	ballots    map[uuid.UUID]*runoff.Ballot
+	results    map[uuid.UUID]*runoff.ResultSnapshot
+	organizers map[string]*runoff.Organizer
+	panicOn    uuid.UUID
+}
+
+func newFakeStore() *fakeStore {
+	return &fakeStore{elections: map[uuid.UUID]*runoff.Election{}, ballots: map[uuid.UUID]*runoff.Ballot{},
+		results: map[uuid.UUID]*runoff.ResultSnapshot{}, organizers: map[string]*runoff.Organizer{}}
+}
+
+func (f *fakeStore) Election(_ context.Context, id uuid.UUID) (*runoff.Election, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if id == f.panicOn && id != uuid.Nil {
+		panic("fake store exploded")
+	}
+	if e, ok := f.elections[id]; ok {
+		return e, nil
+	}
+	return nil, fmt.Errorf("fake: %w", runoff.ErrNotFound)
+}
+
+func (f *fakeStore) ElectionsByOwner(_ context.Context, owner uuid.UUID) ([]runoff.Election, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var es []runoff.Election
+	for _, e := range f.elections {
+		if e.OwnerID == owner {
+			es = append(es, *e)
+		}
+	}
+	return es, nil
+}
+
+func (f *fakeStore) Ballot(_ context.Context, id uuid.UUID) (*runoff.Ballot, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if b, ok := f.ballots[id]; ok {
+		return b, nil
+	}
+	return nil, fmt.Errorf("fake: %w", runoff.ErrNotFound)
+}
+
+func (f *fakeStore) Result(_ context.Context, id uuid.UUID) (*runoff.ResultSnapshot, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if r, ok := f.results[id]; ok {
+		return r, nil
+	}
+	return nil, fmt.Errorf("fake: %w", runoff.ErrNotFound)
+}
+
+func (f *fakeStore) CreateOrganizer(_ context.Context, o *runoff.Organizer) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.organizers[o.Email]; ok {
+		return runoff.ErrConflict
+	}
+	f.organizers[o.Email] = o
+	return nil
+}
+
+func (f *fakeStore) OrganizerByEmail(_ context.Context, email string) (*runoff.Organizer, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if o, ok := f.organizers[email]; ok {
+		return o, nil
+	}
+	return nil, runoff.ErrNotFound
+}
+
+type message struct {
+	key, id string
+	body    []byte
+}
+
+type fakePublisher struct {
+	mu   sync.Mutex
+	sent []message
+	fail error
+}
+
+func (p *fakePublisher) Publish(_ context.Context, key, id string, body []byte) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.fail != nil {
+		return p.fail
+	}
+	p.sent = append(p.sent, message{key, id, body})
+	return nil
+}
+
+func (p *fakePublisher) messages() []message {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]message(nil), p.sent...)
+}
+
+type pinger struct{ err error }
+
+func (p pinger) Ping(context.Context) error { return p.err }
+
+type env struct {
+	store *fakeStore
+	pub   *fakePublisher
+	srv   *httptest.Server
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	e := &env{store: newFakeStore(), pub: &fakePublisher{}}
+	s := &handlers.Server{
+		Elections: e.store, Accounts: e.store, Publisher: e.pub,
+		Ready:        map[string]handlers.Pinger{"postgres": pinger{}, "rabbitmq": pinger{errors.New("down")}},
+		Sessions:     handlers.NewCookieStore([]byte("0123456789abcdef0123456789abcdef"), false),
+		Log:          slog.New(slog.NewTextHandler(io.Discard, nil)),
+		MaxFormBytes: 64 << 10,
+		PasswordCost: bcrypt.MinCost,
+	}
+	e.srv = httptest.NewServer(s.Handler())
+	t.Cleanup(e.srv.Close)
+	return e
+}
+
+// client is a browser: it keeps cookies and does not follow redirects.
+func (e *env) client(t *testing.T) *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+func get(t *testing.T, c *http.Client, u string) (*http.Response, string) {
+	t.Helper()
+	resp, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func post(t *testing.T, c *http.Client, u string, form url.Values) (*http.Response, string) {
+	t.Helper()
+	resp, err := c.PostForm(u, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func (e *env) addElection(owner uuid.UUID, names ...string) *runoff.Election {
+	el := &runoff.Election{ID: uuid.Must(uuid.NewV7()), OwnerID: owner, Title: "Best <b>fruit</b>", Seats: 1, Status: runoff.StatusOpen, CreatedAt: time.Now()}
+	for i, n := range names {
+		el.Candidates = append(el.Candidates, runoff.Candidate{ID: uuid.Must(uuid.NewV7()), Name: n, Position: i})
+	}
+	e.store.mu.Lock()
+	e.store.elections[el.ID] = el
+	e.store.mu.Unlock()
+	return el
+}
+
+func TestBallotForm(t *testing.T) {
+	e := newEnv(t)
+	el := e.addElection(uuid.New(), "Apple", "Banana", "Cherry")
+	resp, body := get(t, e.srv.Client(), e.srv.URL+"/e/"+el.ID.String())
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	for _, want := range []string{"<legend>1st choice</legend>", "<legend>3rd choice</legend>", `name="rank3"`, `value="` + el.Candidates[1].ID.String() + `"`, "Best &lt;b&gt;fruit&lt;/b&gt;"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("ballot lacks %q", want)
+		}
+	}
+	if strings.Contains(body, `name="rank4"`) {
+		t.Error("ballot has more ranks than candidates")
+	}
+	for _, path := range []string{"/e/" + uuid.NewString(), "/e/not-a-uuid", "/nowhere"} {
+		if resp, body := get(t, e.srv.Client(), e.srv.URL+path); resp.StatusCode != 404 || !strings.Contains(body, "<h1>") {
+			t.Errorf("%s: status %d, want a 404 page", path, resp.StatusCode)
+		}
+	}
+}
+
+func TestBallotSubmitAndReceipt(t *testing.T) {
+	e := newEnv(t)
+	el := e.addElection(uuid.New(), "Apple", "Banana", "Cherry")
+	c := e.client(t)
+	a, cherry := el.Candidates[0].ID.String(), el.Candidates[2].ID.String()
+	// A skipped 2nd rank closes up.
+	resp, _ := post(t, c, e.srv.URL+"/e/"+el.ID.String()+"/ballots", url.Values{"rank1": {a}, "rank2": {""}, "rank3": {cherry}})
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/b/") {
+		t.Fatalf("submit: status %d location %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	msgs := e.pub.messages()
+	if len(msgs) != 1 || msgs[0].key != runoff.KeyVoteSubmit {
+		t.Fatalf("published %+v", msgs)
+	}
+	var v runoff.VoteSubmit
+	if err := json.Unmarshal(msgs[0].body, &v); err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Ranking) != 2 || v.Ranking[0] != el.Candidates[0].ID || v.Ranking[1] != el.Candidates[2].ID || v.ElectionID != el.ID {
+		t.Fatalf("vote = %+v", v)
+	}
+	if "/b/"+v.BallotID.String() != resp.Header.Get("Location") || msgs[0].id != v.BallotID.String() {
+		t.Fatalf("receipt %s, message id %s, ballot %s", resp.Header.Get("Location"), msgs[0].id, v.BallotID)
+	}
+
+	// Queued: this browser sees its ranking; the page polls.
+	resp, body := get(t, c, e.srv.URL+resp.Header.Get("Location"))
+	if resp.StatusCode != 200 || !strings.Contains(body, "queued") || !strings.Contains(body, "<li>Apple</li>") || !strings.Contains(body, `hx-trigger="every 1s"`) {
+		t.Fatalf("queued receipt: %d\n%s", resp.StatusCode, body)
+	}
+	// Counted, once the worker stored it.
+	e.store.mu.Lock()
+	e.store.ballots[v.BallotID] = &runoff.Ballot{ID: v.BallotID, ElectionID: el.ID, Ranking: v.Ranking, Status: runoff.BallotCounted}
+	e.store.mu.Unlock()
+	_, body = get(t, e.srv.Client(), e.srv.URL+"/b/"+v.BallotID.String())
+	if !strings.Contains(body, "has been counted") || !strings.Contains(body, "<li>Cherry</li>") || strings.Contains(body, "hx-trigger") {
+		t.Fatalf("counted receipt:\n%s", body)
+	}
+	// An old unknown receipt number is not found; a fresh one may be queued.
+	old := uuid.MustParse("01890a5d-ac96-774b-bcce-b302099a8057")
+	if resp, _ := get(t, e.srv.Client(), e.srv.URL+"/b/"+old.String()); resp.StatusCode != 404 {
+		t.Fatalf("old unknown receipt: %d", resp.StatusCode)
+	}
+}
+
+func TestBadBallots(t *testing.T) {
+	e := newEnv(t)
+	el := e.addElection(uuid.New(), "Apple", "Banana")
+	a := el.Candidates[0].ID.String()
+	cases := map[string]url.Values{
+		"no choice":         {"rank1": {""}, "rank2": {""}},
+		"unknown candidate": {"rank1": {uuid.NewString()}},
+		"not an id":         {"rank1": {"<script>"}},
+		"duplicate":         {"rank1": {a}, "rank2": {a}},
+		"two at one rank":   {"rank1": {a, el.Candidates[1].ID.String()}},
+		"too many ranks":    {"rank1": {a}, "rank3": {el.Candidates[1].ID.String()}},
+	}
+	for name, form := range cases {
+		resp, body := post(t, e.srv.Client(), e.srv.URL+"/e/"+el.ID.String()+"/ballots", form)
+		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "There is a problem") {
+			t.Errorf("%s: status %d", name, resp.StatusCode)
+		}
+	}
+	resp, _ := post(t, e.srv.Client(), e.srv.URL+"/e/"+uuid.NewString()+"/ballots", url.Values{"rank1": {a}})
+	if resp.StatusCode != 404 {
+		t.Errorf("ballot for unknown election: %d", resp.StatusCode)
+	}
+	big := url.Values{"rank1": {a}, "padding": {strings.Repeat("x", 1<<20)}}
+	resp, body := post(t, e.srv.Client(), e.srv.URL+"/e/"+el.ID.String()+"/ballots", big)
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(body, "Nothing was saved") {
+		t.Errorf("1 MB form: status %d", resp.StatusCode)
+	}
+	el.Status = runoff.StatusClosed
+	resp, _ = post(t, e.srv.Client(), e.srv.URL+"/e/"+el.ID.String()+"/ballots", url.Values{"rank1": {a}})
+	if resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("ballot for closed election: %d", resp.StatusCode)
+	}
+	if n := len(e.pub.messages()); n != 0 {
+		t.Fatalf("bad ballots published %d messages", n)
+	}
+}
+
+func TestBrokerDownGives503(t *testing.T) {
+	e := newEnv(t)
+	e.pub.fail = fmt.Errorf("no confirm: %w", runoff.ErrUnavailable)
+	el := e.addElection(uuid.New(), "Apple", "Banana")
+	resp, body := post(t, e.srv.Client(), e.srv.URL+"/e/"+el.ID.String()+"/ballots", url.Values{"rank1": {el.Candidates[1].ID.String()}})
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "Nothing was recorded") || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("status %d\n%s", resp.StatusCode, body)
+	}
+	// The voter's choice is still marked.
+	if !strings.Contains(body, `value="`+el.Candidates[1].ID.String()+`" data-name="Banana" checked`) {
+		t.Error("choice not kept on the 503 page")
+	}
+	// Reads still work.
+	if resp, _ := get(t, e.srv.Client(), e.srv.URL+"/e/"+el.ID.String()); resp.StatusCode != 200 {
+		t.Errorf("ballot page with broker down: %d", resp.StatusCode)
+	}
+}
+
+func TestCrossOriginPostRefused(t *testing.T) {
+	e := newEnv(t)
+	el := e.addElection(uuid.New(), "Apple", "Banana")
+	req, _ := http.NewRequest("POST", e.srv.URL+"/e/"+el.ID.String()+"/ballots", strings.NewReader("rank1="+el.Candidates[0].ID.String()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "https://evil.example")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	resp, err := e.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden || len(e.pub.messages()) != 0 {
+		t.Fatalf("cross-site post: %d, %d published", resp.StatusCode, len(e.pub.messages()))
+	}
+}
+
+func signUp(t *testing.T, e *env, c *http.Client, email string) {
+	t.Helper()
+	resp, _ := post(t, c, e.srv.URL+"/signup", url.Values{"email": {email}, "password": {"correct horse battery"}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/admin" {
+		t.Fatalf("signup: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
+
+func TestAccounts(t *testing.T) {
+	e := newEnv(t)
+	c := e.client(t)
+	if resp, _ := get(t, c, e.srv.URL+"/admin"); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login?next=%2Fadmin" {
+		t.Fatalf("admin signed out: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	for name, form := range map[string]url.Values{
+		"bad email":      {"email": {"nope"}, "password": {"correct horse battery"}},
+		"short password": {"email": {"a@example.org"}, "password": {"short"}},
+	} {
+		if resp, _ := post(t, c, e.srv.URL+"/signup", form); resp.StatusCode != http.StatusUnprocessableEntity {
+			t.Errorf("%s: %d", name, resp.StatusCode)
+		}
+	}
+	signUp(t, e, c, "Ada@Example.org")
+	if o := e.store.organizers["ada@example.org"]; o == nil || !strings.HasPrefix(o.PasswordHash, "$2") {
+		t.Fatalf("organizer not stored with a bcrypt hash: %+v", o)
+	}
+	resp, body := get(t, c, e.srv.URL+"/admin")
+	if resp.StatusCode != 200 || !strings.Contains(body, "ada@example.org") {
+		t.Fatalf("admin signed in: %d", resp.StatusCode)
+	}
+	if resp, _ := post(t, e.client(t), e.srv.URL+"/signup", url.Values{"email": {"ada@example.org"}, "password": {"another long password"}}); resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("duplicate signup: %d", resp.StatusCode)
+	}
+	c2 := e.client(t)
+	if resp, _ := post(t, c2, e.srv.URL+"/login", url.Values{"email": {"ada@example.org"}, "password": {"wrong password!"}}); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("wrong password: %d", resp.StatusCode)
+	}
+	if resp, _ := post(t, c2, e.srv.URL+"/login", url.Values{"email": {"nobody@example.org"}, "password": {"wrong password!"}}); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("unknown email: %d", resp.StatusCode)
+	}
+	resp, _ = post(t, c2, e.srv.URL+"/login", url.Values{"email": {"ADA@example.org"}, "password": {"correct horse battery"}, "next": {"//evil.example"}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/admin" {
+		t.Errorf("login: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	setCookie := resp.Header.Get("Set-Cookie")
+	for _, attr := range []string{"HttpOnly", "SameSite=Lax", "Path=/"} {
+		if !strings.Contains(setCookie, attr) {
+			t.Errorf("session cookie lacks %s: %s", attr, setCookie)
+		}
+	}
+	if resp, _ := post(t, c2, e.srv.URL+"/logout", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("logout: %d", resp.StatusCode)
+	}
+	if resp, _ := get(t, c2, e.srv.URL+"/admin"); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("admin after logout: %d", resp.StatusCode)
+	}
+}
+
+func TestSecureCookieBehindHTTPS(t *testing.T) {
+	e := newEnv(t)
+	req, _ := http.NewRequest("POST", e.srv.URL+"/signup", strings.NewReader("email=s%40example.org&password=correct+horse+battery"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Forwarded-Proto", "https")
+	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if !strings.Contains(resp.Header.Get("Set-Cookie"), "Secure") {
+		t.Fatalf("cookie over HTTPS not Secure: %s", resp.Header.Get("Set-Cookie"))
+	}
+}
+
+func TestCreateElection(t *testing.T) {
+	e := newEnv(t)
+	c := e.client(t)
+	signUp(t, e, c, "org@example.org")
+	for name, form := range map[string]url.Values{
+		"one candidate": {"title": {"T"}, "candidates": {"Solo"}, "seats": {"1"}},
+		"duplicates":    {"title": {"T"}, "candidates": {"A\nB\na"}, "seats": {"1"}},
+		"no title":      {"title": {" "}, "candidates": {"A\nB"}, "seats": {"1"}},
+		"two seats":     {"title": {"T"}, "candidates": {"A\nB"}, "seats": {"2"}},
+		"seats not int": {"title": {"T"}, "candidates": {"A\nB"}, "seats": {"one"}},
+		"101 names":     {"title": {"T"}, "candidates": {names(101)}, "seats": {"1"}},
+	} {
+		resp, body := post(t, c, e.srv.URL+"/admin/elections", form)
+		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "There is a problem") {
+			t.Errorf("%s: %d", name, resp.StatusCode)
+		}
+	}
+	if n := len(e.pub.messages()); n != 0 {
+		t.Fatalf("invalid elections published %d messages", n)
+	}
+	resp, _ := post(t, c, e.srv.URL+"/admin/elections", url.Values{"title": {"Capital"}, "description": {"Pick one"}, "candidates": {"Memphis\r\n\r\n Nashville \r\nKnoxville"}, "seats": {"1"}})
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/admin/elections/") {
+		t.Fatalf("create: %d %s", resp.StatusCode, loc)
+	}
+	msgs := e.pub.messages()
+	var m runoff.ElectionCreate
+	if len(msgs) != 1 || msgs[0].key != runoff.KeyElectionCreate || json.Unmarshal(msgs[0].body, &m) != nil {
+		t.Fatalf("published %+v", msgs)
+	}
+	if len(m.Candidates) != 3 || m.Candidates[1].Name != "Nashville" || "/admin/elections/"+m.ElectionID.String() != loc {
+		t.Fatalf("message %+v", m)
+	}
+	// Pending until the worker stores it.
+	resp, body := get(t, c, e.srv.URL+loc)
+	if resp.StatusCode != 200 || !strings.Contains(body, "Setting up your election") || !strings.Contains(body, `http-equiv="refresh"`) {
+		t.Fatalf("pending page: %d\n%s", resp.StatusCode, body)
+	}
+	// Someone else's unknown ID is simply not found.
+	if resp, _ := get(t, c, e.srv.URL+"/admin/elections/"+uuid.NewString()); resp.StatusCode != 404 {
+		t.Errorf("unknown election admin: %d", resp.StatusCode)
+	}
+	owner := e.store.organizers["org@example.org"].ID
+	e.store.mu.Lock()
+	el := &runoff.Election{ID: m.ElectionID, OwnerID: owner, Title: m.Title, Seats: 1, Status: runoff.StatusOpen, Candidates: m.Candidates}
+	e.store.elections[m.ElectionID] = el
+	e.store.mu.Unlock()
+	resp, body = get(t, c, e.srv.URL+loc)
+	if resp.StatusCode != 200 || !strings.Contains(body, "/e/"+m.ElectionID.String()) || strings.Contains(body, "Setting up") {
+		t.Fatalf("stored election page: %d", resp.StatusCode)
+	}
+	// Only the owner sees it.
+	other := e.client(t)
+	signUp(t, e, other, "other@example.org")
+	if resp, _ := get(t, other, e.srv.URL+loc); resp.StatusCode != 404 {
+		t.Errorf("another organizer sees the admin page: %d", resp.StatusCode)
+	}
+}
+
+func names(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "Candidate %d\n", i)
+	}
+	return b.String()
+}
+
+func TestResultsPages(t *testing.T) {
+	e := newEnv(t)
+	el := e.addElection(uuid.New(), "Memphis", "Nashville", "Knoxville")
+	if resp, body := get(t, e.srv.Client(), e.srv.URL+"/e/"+el.ID.String()+"/results"); resp.StatusCode != 200 || !strings.Contains(body, "No ballots have been counted yet") {
+		t.Fatalf("empty results: %d", resp.StatusCode)
+	}
+	if resp, _ := get(t, e.srv.Client(), e.srv.URL+"/e/"+el.ID.String()+"/results.json"); resp.StatusCode != 404 {
+		t.Fatalf("empty results.json: %d", resp.StatusCode)
+	}
+	report := `{"config":{"contest":"Capital"},"results":[
+	 {"round":1,"tally":{"Memphis":"4","Nashville":"3","Knoxville":"2"},"tallyResults":[{"eliminated":"Knoxville","transfers":{"Nashville":"2"}}],"threshold":"5","inactiveBallots":{"exhaustedChoices":"0","overvotes":"0","repeatedRankings":"0","skippedRankings":"0"}},
+	 {"round":2,"tally":{"Memphis":"4","Nashville":"5"},"tallyResults":[{"elected":"Nashville","transfers":{}}],"threshold":"5","inactiveBallots":{"exhaustedChoices":"0","overvotes":"0","repeatedRankings":"0","skippedRankings":"0"}}],
+	 "runoff":{"winners":["Nashville"]},"summary":{"totalNumBallots":"9"}}`
+	e.store.results[el.ID] = &runoff.ResultSnapshot{ElectionID: el.ID, BallotsCounted: 9, Report: []byte(report), ComputedAt: time.Now()}
+	resp, body := get(t, e.srv.Client(), e.srv.URL+"/e/"+el.ID.String()+"/results")
+	if resp.StatusCode != 200 {
+		t.Fatalf("results: %d", resp.StatusCode)
+	}
+	for _, want := range []string{"<strong>Nashville</strong>", "Round 2", `class="eliminated"`, `class="elected"`, "44.4%", "9 ballots counted"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("results page lacks %q", want)
+		}
+	}
+	// Winner's row comes first.
+	if strings.Index(body, ">Nashville</th>") > strings.Index(body, ">Memphis</th>") {
+		t.Error("winner not listed first")
+	}
+	resp, body = get(t, e.srv.Client(), e.srv.URL+"/e/"+el.ID.String()+"/results.json")
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" || body != report {
+		t.Fatalf("results.json: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+}
+
+func TestPanicBecomes500Page(t *testing.T) {
+	e := newEnv(t)
+	el := e.addElection(uuid.New(), "A", "B")
+	e.store.panicOn = el.ID
+	resp, body := get(t, e.srv.Client(), e.srv.URL+"/e/"+el.ID.String())
+	if resp.StatusCode != 500 || !strings.Contains(body, "Something went wrong") || strings.Contains(body, "exploded") {
+		t.Fatalf("panic: %d\n%s", resp.StatusCode, body)
+	}
+}
+
+func TestHealth(t *testing.T) {
+	e := newEnv(t)
+	if resp, _ := get(t, e.srv.Client(), e.srv.URL+"/healthz"); resp.StatusCode != 200 {
+		t.Errorf("healthz: %d", resp.StatusCode)
+	}
+	resp, body := get(t, e.srv.Client(), e.srv.URL+"/readyz")
+	if resp.StatusCode != 503 || !strings.Contains(body, "rabbitmq: unavailable") || !strings.Contains(body, "postgres: ok") {
+		t.Errorf("readyz: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := get(t, e.srv.Client(), e.srv.URL+"/static/htmx.min.js"); resp.StatusCode != 200 {
+		t.Errorf("htmx: %d", resp.StatusCode)
+	}
+}
