@@ -1,0 +1,197 @@
+package rcv
+
+import (
+	"fmt"
+	"slices"
+)
+
+// Marks with special meaning in Ballot.Ranks.
+const (
+	// Overvote marks an overvote whose marks are unknown (the CSV literal
+	// "overvote"). It should be the only mark at its rank.
+	Overvote = -1
+	// WriteIn marks an undeclared write-in (counted only when
+	// Rules.UndeclaredWriteIn.Enabled).
+	WriteIn = -2
+)
+
+// Ballot is one distinct ranking and how many ballots cast it.
+// Ranks[i] holds the candidate indices (into Rules.Candidates) marked at rank
+// i+1: empty = skipped rank, more than one = overvote with known marks.
+type Ballot struct {
+	Ranks [][]int
+	Count int64
+}
+
+// Ranking is a convenience for a simple ranking, one candidate per rank.
+func Ranking(count int64, candidates ...int) Ballot {
+	b := Ballot{Count: count, Ranks: make([][]int, len(candidates))}
+	for i, c := range candidates {
+		b.Ranks[i] = []int{c}
+	}
+	return b
+}
+
+// ballotSet is the compact weighted form the tabulator works on. Ballot i's
+// tokens are toks[offs[i]:offs[i+1]]: repeated (rank, n, mark×n) for every
+// rank that has marks. Marks are candidate indices; ovMark is an unknown
+// overvote; the undeclared write-in is candidate index nDeclared.
+type ballotSet struct {
+	counts []int64
+	offs   []int32
+	toks   []int32
+	// index maps a ranking's hash to its ballot while building; rankings
+	// whose hash collides with a different ranking go to overflow.
+	index    map[uint64]int32
+	overflow map[string]int32
+	// Undervotes: ballots without a single mark are counted, not stored.
+	blank int64
+}
+
+const ovMark = -1
+
+func newBallotSet() *ballotSet { return newBallotSetSized(0) }
+
+func newBallotSetSized(n int) *ballotSet {
+	s := &ballotSet{index: make(map[uint64]int32, n)}
+	s.offs = make([]int32, 1, n+1)
+	s.counts = make([]int64, 0, n)
+	return s
+}
+
+func hashToks(toks []int32) uint64 {
+	h := uint64(14695981039346656037)
+	for _, t := range toks {
+		h ^= uint64(uint32(t))
+		h *= 1099511628211
+		h ^= h >> 29
+	}
+	return h
+}
+
+// add records count ballots with one ranking, given as a token stream
+// (rank, n, marks...) for each rank that has marks.
+func (s *ballotSet) add(toks []int32, count int64) {
+	if len(toks) == 0 {
+		s.blank += count
+		return
+	}
+	h := hashToks(toks)
+	if i, ok := s.index[h]; ok {
+		if slices.Equal(s.toks[s.offs[i]:s.offs[i+1]], toks) {
+			s.counts[i] += count
+			return
+		}
+		key := fmt.Sprint(toks)
+		if s.overflow == nil {
+			s.overflow = make(map[string]int32)
+		}
+		if j, ok := s.overflow[key]; ok {
+			s.counts[j] += count
+			return
+		}
+		s.overflow[key] = int32(len(s.counts))
+	} else {
+		s.index[h] = int32(len(s.counts))
+	}
+	s.counts = append(s.counts, count)
+	s.toks = append(s.toks, toks...)
+	s.offs = append(s.offs, int32(len(s.toks)))
+}
+
+func (s *ballotSet) len() int { return len(s.counts) }
+
+func (s *ballotSet) total() int64 {
+	t := s.blank
+	for _, c := range s.counts {
+		t += c
+	}
+	return t
+}
+
+// Contest is a parsed ballot file: candidate names and weighted distinct rankings.
+type Contest struct {
+	Candidates []string // declared candidates, in rules order (then order of first appearance)
+	set        *ballotSet
+	hasWriteIn bool
+}
+
+// NumDistinct is the number of distinct rankings.
+func (c *Contest) NumDistinct() int { return c.set.len() }
+
+// TotalBallots counts every ballot, including blank ones.
+func (c *Contest) TotalBallots() int64 { return c.set.total() }
+
+// Ballots expands the contest into Ballot values (blank ballots included as
+// one entry with no ranks).
+func (c *Contest) Ballots() []Ballot {
+	s := c.set
+	out := make([]Ballot, 0, s.len()+1)
+	nd := len(c.Candidates)
+	for i := range s.counts {
+		var ranks [][]int
+		toks := s.toks[s.offs[i]:s.offs[i+1]]
+		for j := 0; j < len(toks); {
+			rank, n := int(toks[j]), int(toks[j+1])
+			for len(ranks) < rank {
+				ranks = append(ranks, []int{})
+			}
+			marks := make([]int, n)
+			for m := range n {
+				v := int(toks[j+2+m])
+				switch {
+				case v == ovMark:
+					v = Overvote
+				case v == nd:
+					v = WriteIn
+				}
+				marks[m] = v
+			}
+			ranks[rank-1] = marks
+			j += 2 + n
+		}
+		out = append(out, Ballot{Ranks: ranks, Count: s.counts[i]})
+	}
+	if s.blank > 0 {
+		out = append(out, Ballot{Count: s.blank})
+	}
+	return out
+}
+
+// ballotsToSet converts API ballots into the compact form, checking indices.
+func ballotsToSet(ballots []Ballot, nDeclared int) (*ballotSet, error) {
+	s := newBallotSet()
+	var toks []int32
+	for bi, b := range ballots {
+		if b.Count < 0 {
+			return nil, fmt.Errorf("rcv: ballot %d: negative count %d", bi, b.Count)
+		}
+		if b.Count == 0 {
+			continue
+		}
+		toks = toks[:0]
+		for ri, marks := range b.Ranks {
+			if len(marks) == 0 {
+				continue
+			}
+			toks = append(toks, int32(ri+1), int32(len(marks)))
+			start := len(toks)
+			for _, m := range marks {
+				switch {
+				case m == Overvote:
+					toks = append(toks, ovMark)
+				case m == WriteIn:
+					toks = append(toks, int32(nDeclared))
+				case m >= 0 && m < nDeclared:
+					toks = append(toks, int32(m))
+				default:
+					return nil, fmt.Errorf("rcv: ballot %d rank %d: candidate index %d out of range", bi, ri+1, m)
+				}
+			}
+			slices.Sort(toks[start:])
+		}
+		s.add(toks, b.Count)
+	}
+	s.index, s.overflow = nil, nil
+	return s, nil
+}
