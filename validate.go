@@ -32,10 +32,10 @@ func ValidateElection(m ElectionCreate) error {
 		fields["title"] = "Give the election a title."
 	case utf8.RuneCountInString(title) > MaxTitle:
 		fields["title"] = fmt.Sprintf("The title can be at most %d characters.", MaxTitle)
-	case !utf8.ValidString(title):
+	case !isText(title):
 		fields["title"] = "The title is not valid text."
 	}
-	if utf8.RuneCountInString(m.Description) > MaxDescription || !utf8.ValidString(m.Description) {
+	if utf8.RuneCountInString(m.Description) > MaxDescription || !isText(m.Description) {
 		fields["description"] = fmt.Sprintf("The description can be at most %d characters of text.", MaxDescription)
 	}
 	if m.Seats < 1 || m.Seats > MaxSeats {
@@ -66,8 +66,10 @@ func validateCandidates(cs []Candidate) string {
 		name := strings.TrimSpace(c.Name)
 		key := strings.ToLower(name)
 		switch {
-		case name == "" || !utf8.ValidString(name):
+		case name == "":
 			return fmt.Sprintf("Candidate %d has no name.", i+1)
+		case !isText(name):
+			return fmt.Sprintf("Candidate %d's name is not valid text.", i+1)
 		case utf8.RuneCountInString(name) > MaxCandidateName:
 			return fmt.Sprintf("Candidate %d's name is longer than %d characters.", i+1, MaxCandidateName)
 		case seenName[key]:
@@ -135,4 +137,9 @@ func Ordinal(n int) string {
 		}
 	}
 	return fmt.Sprintf("%d%s", n, suffix)
+}
+
+// isText reports valid UTF-8 without NUL bytes, which Postgres text refuses.
+func isText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }

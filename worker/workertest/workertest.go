@@ -25,20 +25,27 @@ func URL() string {
 // cleanup.
 func Topology(tb testing.TB) worker.Topology {
 	tb.Helper()
-	var b [4]byte
-	rand.Read(b[:])
-	topo := worker.DefaultTopology().WithPrefix("test-" + hex.EncodeToString(b[:]) + ".")
-	ch := Channel(tb)
-	if err := topo.Declare(ch); err != nil {
+	topo := worker.DefaultTopology().WithPrefix(Prefix(tb))
+	if err := topo.Declare(Channel(tb)); err != nil {
 		tb.Fatalf("workertest: %v", err)
 	}
+	return topo
+}
+
+// Prefix returns a queue-name prefix of tb's own (for RUNOFF_QUEUE_PREFIX)
+// and deletes, at cleanup, whatever topology was declared under it.
+func Prefix(tb testing.TB) string {
+	tb.Helper()
+	var b [4]byte
+	rand.Read(b[:])
+	prefix := "test-" + hex.EncodeToString(b[:]) + "."
+	topo := worker.DefaultTopology().WithPrefix(prefix)
 	tb.Cleanup(func() {
-		ch := Channel(tb)
-		if err := topo.Delete(ch); err != nil {
+		if err := topo.Delete(Channel(tb)); err != nil {
 			tb.Errorf("workertest: %v", err)
 		}
 	})
-	return topo
+	return prefix
 }
 
 // Channel opens a channel on its own connection, closed at cleanup.
