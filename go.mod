@@ -1,5 +1,8 @@
 module github.com/runoff-vote/runoff
 
+// +heroku goVersion go1.26
+// +heroku install ./cmd/runoff
+
 go 1.26.8
 
 tool (
