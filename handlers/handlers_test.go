@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/runoff-vote/runoff"
@@ -524,5 +526,36 @@ func TestHealth(t *testing.T) {
 	}
 	if resp, _ := get(t, e.srv.Client(), e.srv.URL+"/static/htmx.min.js"); resp.StatusCode != 200 {
 		t.Errorf("htmx: %d", resp.StatusCode)
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	pub := &fakePublisher{fail: runoff.ErrUnavailable}
+	store := newFakeStore()
+	s := &handlers.Server{Elections: store, Accounts: store, Publisher: pub,
+		Sessions: handlers.NewCookieStore([]byte("0123456789abcdef0123456789abcdef"), false),
+		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)), MaxFormBytes: 1 << 10,
+		Metrics: handlers.NewMetrics(reg), MetricsHandler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), MetricsToken: "s3cret"}
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	e := &env{store: store, pub: pub, srv: srv}
+	el := e.addElection(uuid.New(), "A", "B")
+	post(t, srv.Client(), srv.URL+"/e/"+el.ID.String()+"/ballots", url.Values{"rank1": {el.Candidates[0].ID.String()}})
+	if resp, _ := get(t, srv.Client(), srv.URL+"/metrics"); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("/metrics without token: %d", resp.StatusCode)
+	}
+	req, _ := http.NewRequest("GET", srv.URL+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer s3cret")
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{"runoff_http_unavailable_total 1", `runoff_http_responses_total{code="503",method="POST"} 1`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %q:\n%s", want, body)
+		}
 	}
 }

@@ -52,6 +52,11 @@ type Server struct {
 	MaxFormBytes int64
 	// PasswordCost is bcrypt's cost; tests lower it.
 	PasswordCost int
+	// Metrics counts responses; MetricsHandler, if set, serves /metrics,
+	// behind a bearer token if MetricsToken is set.
+	Metrics        *Metrics
+	MetricsHandler http.Handler
+	MetricsToken   string
 }
 
 // Handler returns the whole site: every route, behind cross-origin (CSRF)
@@ -78,6 +83,9 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /e/{id}/results", h(s.handleResults))
 	mux.Handle("GET /e/{id}/results.json", h(s.handleResultsJSON))
 
+	if s.MetricsHandler != nil {
+		mux.Handle("GET /metrics", RequireToken(s.MetricsToken, s.MetricsHandler))
+	}
 	mux.Handle("GET /healthz", http.HandlerFunc(s.handleHealthz))
 	mux.Handle("GET /readyz", http.HandlerFunc(s.handleReadyz))
 	mux.Handle("GET /static/", http.StripPrefix("/static/", staticFiles(http.FileServerFS(static.FS))))
@@ -90,7 +98,10 @@ func (s *Server) Handler() http.Handler {
 		s.renderError(w, r, &runoff.Problem{Kind: runoff.ErrForbidden,
 			Message: "This form was sent from another site, so Runoff refused it. Open the page on this site and submit it again."})
 	}))
-	return securityHeaders(csrf.Handler(mux))
+	if s.Metrics == nil {
+		s.Metrics = NewMetrics(nil)
+	}
+	return s.Metrics.count(securityHeaders(csrf.Handler(mux)))
 }
 
 func securityHeaders(next http.Handler) http.Handler {

@@ -9,7 +9,7 @@ export PORT=${PORT:-8080}
 
 bin/runoff migrate
 trap 'trap - INT TERM EXIT; kill 0 2>/dev/null; wait' INT TERM EXIT
-bin/runoff worker 2>&1 | sed -u 's/^/worker | /' &
+METRICS_PORT=${METRICS_PORT:-9091} bin/runoff worker 2>&1 | sed -u 's/^/worker | /' &
 bin/runoff web 2>&1 | sed -u 's/^/web    | /' &
 bin/runoff demo 2>&1 | sed -u 's/^/demo   | /'
 echo "dev    | Runoff is at http://localhost:$PORT (Ctrl-C stops it)"

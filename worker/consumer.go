@@ -33,11 +33,12 @@ type Consumer struct {
 	Prefetch  int
 	// Recompute, if set, is told which elections' counts changed.
 	Recompute func(ids []uuid.UUID)
+	Metrics   *Metrics
 }
 
 // NewConsumer makes a consumer with production defaults.
 func NewConsumer(url string, topo Topology, db *store.DB, log *slog.Logger) *Consumer {
-	return &Consumer{URL: url, Topology: topo, DB: db, Log: log, BatchSize: 200, BatchWait: 50 * time.Millisecond, Prefetch: 400}
+	return &Consumer{URL: url, Topology: topo, DB: db, Log: log, BatchSize: 200, BatchWait: 50 * time.Millisecond, Prefetch: 400, Metrics: NewMetrics(nil)}
 }
 
 // Run consumes until ctx is cancelled, reconnecting after connection loss.
@@ -190,14 +191,22 @@ func (c *Consumer) finish(ctx context.Context, ch, dlch *amqp.Channel, queue str
 	work := context.WithoutCancel(ctx)
 	backoff := 100 * time.Millisecond
 	var dead []string
+	for _, d := range batch {
+		if d.Redelivered {
+			c.Metrics.Redelivered.WithLabelValues(queue).Inc()
+		}
+	}
 	for attempt := 1; ; attempt++ {
 		tctx, cancel := context.WithTimeout(work, 30*time.Second)
+		start := time.Now()
 		var err error
 		dead, err = c.split(tctx, batch, h)
 		cancel()
 		if err == nil {
+			c.Metrics.CommitSeconds.WithLabelValues(queue).Observe(time.Since(start).Seconds())
 			break
 		}
+		c.Metrics.BatchRetries.WithLabelValues(queue).Inc()
 		if ctx.Err() != nil {
 			return fmt.Errorf("worker: %s: giving up batch at shutdown (it will be redelivered): %w", queue, err)
 		}
@@ -219,6 +228,8 @@ func (c *Consumer) finish(ctx context.Context, ch, dlch *amqp.Channel, queue str
 	if err := ch.Ack(batch[len(batch)-1].DeliveryTag, true); err != nil {
 		return fmt.Errorf("worker: %s: ack: %w", queue, err)
 	}
+	c.Metrics.Consumed.WithLabelValues(queue).Add(float64(len(batch)))
+	c.Metrics.BatchSize.WithLabelValues(queue).Observe(float64(len(batch)))
 	c.Log.Debug("batch done", "queue", queue, "size", len(batch))
 	return nil
 }
@@ -287,6 +298,7 @@ func (c *Consumer) deadLetter(ctx context.Context, dlch *amqp.Channel, queue str
 	if err != nil || !ok {
 		return fmt.Errorf("worker: dead-letter %s not confirmed: %v", d.MessageId, err)
 	}
+	c.Metrics.DeadLettered.WithLabelValues(queue).Inc()
 	c.Log.Warn("message dead-lettered", "queue", queue, "routing_key", d.RoutingKey, "message_id", d.MessageId, "reason", reason)
 	return nil
 }

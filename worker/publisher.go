@@ -32,21 +32,21 @@ type Publisher struct {
 	Timeout    time.Duration // how long a publish waits for its confirm
 	RetryEvery time.Duration // least time between two dials after a failure
 	Log        *slog.Logger
+	Metrics    *Metrics
 
-	mu        sync.Mutex
-	conn      *amqp.Connection
-	ch        *amqp.Channel
-	session   *confirmSession
-	lastDial  time.Time
-	lastErr   error
-	blocked   atomic.Bool
-	closed    bool
-	published atomic.Int64
+	mu       sync.Mutex
+	conn     *amqp.Connection
+	ch       *amqp.Channel
+	session  *confirmSession
+	lastDial time.Time
+	lastErr  error
+	blocked  atomic.Bool
+	closed   bool
 }
 
 // NewPublisher makes a publisher; it connects on first use.
 func NewPublisher(url string, topo Topology, log *slog.Logger) *Publisher {
-	return &Publisher{URL: url, Topology: topo, Timeout: 5 * time.Second, RetryEvery: time.Second, Log: log}
+	return &Publisher{URL: url, Topology: topo, Timeout: 5 * time.Second, RetryEvery: time.Second, Log: log, Metrics: NewMetrics(nil)}
 }
 
 // confirmSession is the bookkeeping of one confirm-mode channel: waiters by
@@ -73,21 +73,39 @@ var ErrUnroutable = errors.New("message unroutable")
 // unroutable, no confirm in time) wraps runoff.ErrUnavailable: the caller
 // tells the person that nothing was accepted and to try again.
 func (p *Publisher) Publish(ctx context.Context, key, id string, body []byte) error {
+	p.Metrics.Published.WithLabelValues(key).Inc()
+	err := p.publish(ctx, key, id, body)
+	if err != nil {
+		reason := "unavailable"
+		switch {
+		case errors.Is(err, ErrUnroutable):
+			reason = "returned"
+		case errors.Is(err, errNacked):
+			reason = "nacked"
+		case errors.Is(err, context.DeadlineExceeded):
+			reason = "timeout"
+		}
+		p.Metrics.PublishFailed.WithLabelValues(key, reason).Inc()
+		return fmt.Errorf("worker: publish %s %s: %w: %w", key, id, runoff.ErrUnavailable, err)
+	}
+	p.Metrics.Confirmed.WithLabelValues(key).Inc()
+	return nil
+}
+
+var errNacked = errors.New("broker nacked the message")
+
+func (p *Publisher) publish(ctx context.Context, key, id string, body []byte) error {
 	ctx, cancel := context.WithTimeout(ctx, p.Timeout)
 	defer cancel()
 	w, err := p.send(ctx, key, id, body)
 	if err != nil {
-		return fmt.Errorf("worker: publish %s %s: %w: %w", key, id, runoff.ErrUnavailable, err)
+		return err
 	}
 	select {
 	case err := <-w.done:
-		if err != nil {
-			return fmt.Errorf("worker: publish %s %s: %w: %w", key, id, runoff.ErrUnavailable, err)
-		}
-		p.published.Add(1)
-		return nil
+		return err
 	case <-ctx.Done():
-		return fmt.Errorf("worker: publish %s %s: no confirm in time: %w: %w", key, id, runoff.ErrUnavailable, ctx.Err())
+		return fmt.Errorf("no confirm in time: %w", ctx.Err())
 	}
 }
 
@@ -227,7 +245,7 @@ func (s *confirmSession) dispatch(returns <-chan amqp.Return, confirms <-chan am
 			}
 			switch {
 			case !c.Ack:
-				w.done <- errors.New("broker nacked the message")
+				w.done <- errNacked
 			case returned[w.id]:
 				delete(returned, w.id)
 				w.done <- ErrUnroutable

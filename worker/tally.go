@@ -66,12 +66,13 @@ type Recomputer struct {
 	Log         *slog.Logger
 	MinInterval time.Duration
 	Poll        time.Duration
+	Metrics     *Metrics
 	wake        chan struct{}
 }
 
 // NewRecomputer makes a recomputer with production defaults.
 func NewRecomputer(db *store.DB, log *slog.Logger) *Recomputer {
-	return &Recomputer{DB: db, Log: log, MinInterval: 250 * time.Millisecond, Poll: 5 * time.Second, wake: make(chan struct{}, 1)}
+	return &Recomputer{DB: db, Log: log, MinInterval: 250 * time.Millisecond, Poll: 5 * time.Second, Metrics: NewMetrics(nil), wake: make(chan struct{}, 1)}
 }
 
 // Notify says that these elections' counts changed. It never blocks.
@@ -135,6 +136,7 @@ func (rc *Recomputer) recompute(ctx context.Context, id uuid.UUID) error {
 	if err := rc.DB.SaveResult(ctx, runoff.ResultSnapshot{ElectionID: id, BallotsCounted: t.Election.BallotsCounted, Report: report}); err != nil {
 		return err
 	}
+	rc.Metrics.RecomputeSeconds.Observe(time.Since(start).Seconds())
 	rc.Log.Debug("results recomputed", "election_id", id, "ballots", t.Election.BallotsCounted, "rankings", len(t.Rankings), "took", time.Since(start))
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/runoff-vote/runoff"
@@ -23,10 +24,11 @@ import (
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 type fixture struct {
-	db    *store.DB
-	topo  worker.Topology
-	pub   *worker.Publisher
-	owner *runoff.Organizer
+	metrics *worker.Metrics
+	db      *store.DB
+	topo    worker.Topology
+	pub     *worker.Publisher
+	owner   *runoff.Organizer
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -39,7 +41,7 @@ func newFixture(t *testing.T) *fixture {
 	if err := db.CreateOrganizer(context.Background(), o); err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{db: db, topo: topo, pub: pub, owner: o}
+	return &fixture{db: db, topo: topo, pub: pub, owner: o, metrics: worker.NewMetrics(nil)}
 }
 
 // startWorker runs a consumer and a recomputer until the test ends.
@@ -51,6 +53,7 @@ func (f *fixture) startWorker(t *testing.T) (stop func()) {
 	c := worker.NewConsumer(workertest.URL(), f.topo, f.db, quiet())
 	c.BatchWait = 10 * time.Millisecond
 	c.Recompute = rc.Notify
+	c.Metrics, rc.Metrics = f.metrics, f.metrics
 	done := make(chan struct{}, 2)
 	go func() { c.Run(ctx); done <- struct{}{} }()
 	go func() { rc.Run(ctx); done <- struct{}{} }()
@@ -176,6 +179,10 @@ func TestRedeliveredVoteStoredOnce(t *testing.T) {
 	if tally.Election.BallotsCounted != 2 {
 		t.Fatalf("counted %d ballots, want 2", tally.Election.BallotsCounted)
 	}
+	// Acked (and counted as consumed) just after the commit.
+	waitFor(t, "runoff_consumed_total = 4 (three copies and one other)", func() bool {
+		return testutil.ToFloat64(f.metrics.Consumed.WithLabelValues(f.topo.Votes)) == 4
+	})
 }
 
 // Messages that can never be carried out go to the dead-letter queue with
@@ -222,6 +229,9 @@ func TestPoisonMessagesDeadLettered(t *testing.T) {
 			t.Errorf("dead letter %s has no reason", id)
 		}
 	}
+	waitFor(t, "runoff_dead_lettered_total = 4", func() bool {
+		return testutil.ToFloat64(f.metrics.DeadLettered.WithLabelValues(f.topo.Votes))+testutil.ToFloat64(f.metrics.DeadLettered.WithLabelValues(f.topo.Elections)) == 4
+	})
 	t.Logf("dead-letter reasons: %v", reasons)
 }
 

@@ -26,6 +26,11 @@ type config struct {
 	LogFormat           string
 	LogLevel            slog.Level
 	Topology            worker.Topology
+	// MetricsToken, if set, is required as a bearer token on /metrics.
+	MetricsToken string
+	// MetricsPort, if set, is where the worker serves /metrics and
+	// /healthz (the web serves them on PORT).
+	MetricsPort int
 }
 
 const defaultDatabaseURL = "postgres://runoff:runoff@127.0.0.1:5432/runoff?sslmode=disable"
@@ -88,6 +93,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 		if err := cfg.LogLevel.UnmarshalText([]byte(v)); err != nil {
 			return cfg, fmt.Errorf("LOG_LEVEL=%q: want debug, info, warn or error", v)
 		}
+	}
+	cfg.MetricsToken = getenv("METRICS_TOKEN")
+	if v := getenv("METRICS_PORT"); v != "" {
+		p, err := strconv.Atoi(v)
+		if err != nil || p < 1 || p > 65535 {
+			return cfg, fmt.Errorf("METRICS_PORT=%q: want a port number 1-65535", v)
+		}
+		cfg.MetricsPort = p
 	}
 	if v := getenv("RUNOFF_QUEUE_PREFIX"); v != "" {
 		cfg.Topology = cfg.Topology.WithPrefix(v)

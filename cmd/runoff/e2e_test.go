@@ -252,6 +252,13 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("results page: %d, winner %s\n%s", code, want.Winners[0], body)
 	}
 	t.Logf("50 ballots, %d rounds, winner %s", len(rep.Results), want.Winners[0])
+
+	_, metrics := a.get(http.DefaultClient, "/metrics")
+	for _, line := range []string{`runoff_publish_confirmed_total{key="vote.submit"} 50`, `runoff_publish_confirmed_total{key="election.create"} 1`, `runoff_http_responses_total{code="303",method="POST"}`} {
+		if !strings.Contains(metrics, line) {
+			t.Errorf("/metrics lacks %s", line)
+		}
+	}
 }
 
 // The seed's point: with the worker stopped, voters still get receipts;

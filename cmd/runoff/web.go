@@ -10,6 +10,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/runoff-vote/runoff/handlers"
@@ -30,7 +33,9 @@ func runWeb(ctx context.Context, cfg config, log *slog.Logger, onListen func(add
 		return fmt.Errorf("web: %w (is Postgres running, and DATABASE_URL right?)", err)
 	}
 	defer db.Close()
+	reg := newRegistry()
 	pub := worker.NewPublisher(cfg.AMQPURL, cfg.Topology, log)
+	pub.Metrics = worker.NewMetrics(reg)
 	defer pub.Close()
 	// Declare the topology now, so either process may start first; a broker
 	// that is down is not fatal: reads are served and writes get a clear 503.
@@ -39,14 +44,17 @@ func runWeb(ctx context.Context, cfg config, log *slog.Logger, onListen func(add
 	}
 
 	srv := &handlers.Server{
-		Elections:    db,
-		Accounts:     db,
-		Publisher:    pub,
-		Ready:        map[string]handlers.Pinger{"postgres": db, "rabbitmq": pub},
-		Sessions:     handlers.NewCookieStore(cfg.SessionKey, cfg.SecureCookies),
-		Log:          log,
-		MaxFormBytes: 64 << 10,
-		PasswordCost: bcrypt.DefaultCost,
+		Elections:      db,
+		Accounts:       db,
+		Publisher:      pub,
+		Ready:          map[string]handlers.Pinger{"postgres": db, "rabbitmq": pub},
+		Sessions:       handlers.NewCookieStore(cfg.SessionKey, cfg.SecureCookies),
+		Log:            log,
+		MaxFormBytes:   64 << 10,
+		PasswordCost:   bcrypt.DefaultCost,
+		Metrics:        handlers.NewMetrics(reg),
+		MetricsHandler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
+		MetricsToken:   cfg.MetricsToken,
 	}
 	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(cfg.Port)))
 	if err != nil {
@@ -79,4 +87,12 @@ func runWeb(ctx context.Context, cfg config, log *slog.Logger, onListen func(add
 		return fmt.Errorf("web: shutdown: %w", err)
 	}
 	return nil
+}
+
+// newRegistry is a process's Prometheus registry, with Go runtime and
+// process metrics.
+func newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
 }

@@ -4,8 +4,16 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
 	"sync"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/runoff-vote/runoff/handlers"
 	"github.com/runoff-vote/runoff/store"
 	"github.com/runoff-vote/runoff/worker"
 )
@@ -18,9 +26,20 @@ func runWorker(ctx context.Context, cfg config, log *slog.Logger) error {
 		return fmt.Errorf("worker: %w (is Postgres running, and DATABASE_URL right?)", err)
 	}
 	defer db.Close()
+	reg := newRegistry()
+	metrics := worker.NewMetrics(reg)
 	rc := worker.NewRecomputer(db, log)
+	rc.Metrics = metrics
 	c := worker.NewConsumer(cfg.AMQPURL, cfg.Topology, db, log)
 	c.Recompute = rc.Notify
+	c.Metrics = metrics
+	if cfg.MetricsPort != 0 {
+		stop, err := serveMetrics(ctx, cfg, reg, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -46,4 +65,24 @@ func runMigrate(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 	log.Info("migrations applied", "applied", ran)
 	return nil
+}
+
+// serveMetrics serves the worker's /metrics and /healthz on METRICS_PORT.
+func serveMetrics(ctx context.Context, cfg config, reg *prometheus.Registry, log *slog.Logger) (stop func(), err error) {
+	mux := http.NewServeMux()
+	h := handlers.RequireToken(cfg.MetricsToken, promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", h)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
+	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(cfg.MetricsPort)))
+	if err != nil {
+		return nil, fmt.Errorf("worker: metrics: %w", err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	log.Info("serving metrics", "addr", ln.Addr().String())
+	return func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}, nil
 }
