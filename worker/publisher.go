@@ -208,7 +208,7 @@ func (p *Publisher) dial() error {
 		return err
 	}
 	s := &confirmSession{waiters: map[uint64]*pending{}}
-	returns := ch.NotifyReturn(make(chan amqp.Return, 16))
+	returns := ch.NotifyReturn(make(chan amqp.Return))
 	confirms := ch.NotifyPublish(make(chan amqp.Confirmation, 256))
 	closes := ch.NotifyClose(make(chan *amqp.Error, 1))
 	go s.dispatch(returns, confirms, closes)
@@ -217,23 +217,25 @@ func (p *Publisher) dial() error {
 	return nil
 }
 
-// dispatch resolves waiters. The client library hands a basic.return to
-// this goroutine before it hands over the basic.ack of the same message, and
-// one goroutine reads both, so a returned message is always marked before
-// its confirm is read.
+// dispatch resolves waiters. The returns channel is unbuffered: the client
+// library's reader cannot hand over the basic.ack of a message until this
+// goroutine has taken its basic.return, so a returned message is always
+// marked before its confirm is read.
 func (s *confirmSession) dispatch(returns <-chan amqp.Return, confirms <-chan amqp.Confirmation, closes <-chan *amqp.Error) {
 	returned := map[string]bool{}
+	var closeErr error = amqp.ErrClosed
 	for {
 		select {
 		case r, ok := <-returns:
-			if ok {
-				returned[r.MessageId] = true
+			if !ok {
+				returns = nil
 				continue
 			}
-			returns = nil
+			returned[r.MessageId] = true
 		case c, ok := <-confirms:
 			if !ok {
-				s.fail(errors.New("channel closed before confirm"))
+				// The channel is gone: whatever was not confirmed fails.
+				s.fail(closeErr)
 				return
 			}
 			s.mu.Lock()
@@ -252,24 +254,11 @@ func (s *confirmSession) dispatch(returns <-chan amqp.Return, confirms <-chan am
 			default:
 				w.done <- nil
 			}
-		case err := <-closes:
-			if err == nil {
-				err = amqp.ErrClosed
+		case err, ok := <-closes:
+			if ok && err != nil {
+				closeErr = err
 			}
-			// Keep reading confirms that were already in the buffer.
-			for c := range confirms {
-				s.mu.Lock()
-				w := s.waiters[c.DeliveryTag]
-				delete(s.waiters, c.DeliveryTag)
-				s.mu.Unlock()
-				if w != nil && c.Ack && !returned[w.id] {
-					w.done <- nil
-				} else if w != nil {
-					w.done <- errors.New("broker did not accept the message")
-				}
-			}
-			s.fail(err)
-			return
+			closes = nil // keep reading until the library closes confirms
 		}
 	}
 }
