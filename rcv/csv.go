@@ -112,6 +112,11 @@ func ParseCSV(data []byte, rules *Rules) (*Contest, error) {
 			for len(rest) > 0 || len(toks) == start {
 				part := rest
 				if k := bytes.IndexByte(rest, '|'); k >= 0 {
+					if _, whole := names[string(rest)]; whole && len(toks) == start {
+						// A listed candidate whose name holds "|" is one mark.
+						toks = append(toks, names[string(rest)])
+						break
+					}
 					part, rest = rest[:k], rest[k+1:]
 					if len(rest) == 0 { // "A|": a trailing empty name
 						return nil, &CSVError{Line: line, Column: ci + 1, Err: fmt.Errorf("empty name in overvote %q", v)}

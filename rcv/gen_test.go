@@ -152,3 +152,20 @@ func BenchmarkTabulateNoPairwise(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPairwise isolates the head-to-head matrix (Tabulate computes it
+// concurrently with the rounds for single-winner contests).
+func BenchmarkPairwise(b *testing.B) {
+	for _, n := range benchSizes {
+		rules := benchRules(35)
+		c, err := ParseCSV(genCSV(n, 35, 15, 1), &rules)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			for b.Loop() {
+				computePairwise(rules, c.set)
+			}
+		})
+	}
+}

@@ -30,54 +30,78 @@ func computePairwise(rules Rules, set *ballotSet) *Pairwise {
 	if k == 0 {
 		return p
 	}
-	// beatsUnranked[i] accumulates ballots that rank i; wins against every
-	// candidate are then corrected for the candidates ranked on the same ballot.
+	// Per ballot, only pairs of ranked candidates are visited, each once:
+	// above[a*k+b] counts ballots ranking a strictly above b, level[a*k+b]
+	// ballots marking both at the same rank (overvotes), ranked[a] ballots
+	// ranking a at all. Then a beats b on ranked[a] − above[b][a] − level[a][b]
+	// ballots (the rest of those that rank a rank it above b or leave b out).
 	ranked := make([]int64, k)
-	corr := make([]int64, k*k) // subtract: i ranked but j ranked at or above i
-	first := make([]int32, k)  // rank of first mark, per ballot (0 = unranked)
-	var list []int
+	above := make([]int64, k*k)
+	var level []int64
+	seen := make([]int32, k) // ballot stamp: candidate already ranked on this ballot
+	var list, group []int32  // first marks in rank order, and their rank's index
 	maxRank := int32(rules.MaxRankingsAllowed)
 	if maxRank <= 0 {
 		maxRank = int32(nd)
 	}
-	for b := range set.counts {
-		w := set.counts[b]
-		t := set.toks[set.offs[b]:set.offs[b+1]]
-		list = list[:0]
-		for j := 0; j < len(t); {
+	for bi := range set.counts {
+		w := set.counts[bi]
+		stamp := int32(bi + 1)
+		t := set.toks[set.offs[bi]:set.offs[bi+1]]
+		list, group = list[:0], group[:0]
+		tied := false
+		for j, g := 0, int32(0); j < len(t); g++ {
 			rank, n := t[j], int(t[j+1])
 			if rank > maxRank {
 				break
 			}
+			added := 0
 			for _, m := range t[j+2 : j+2+n] {
 				if m < 0 || int(m) >= nd || pos[m] < 0 {
 					continue
 				}
-				q := pos[m]
-				if first[q] == 0 {
-					first[q] = rank
+				q := int32(pos[m])
+				if seen[q] != stamp {
+					seen[q] = stamp
 					list = append(list, q)
+					group = append(group, g)
+					added++
 				}
 			}
+			tied = tied || added > 1
 			j += 2 + n
 		}
-		for _, i := range list {
-			ranked[i] += w
-			ri := first[i]
-			for _, j := range list {
-				if first[j] <= ri {
-					corr[i*k+j] += w
+		for x, a := range list {
+			ranked[a] += w
+			row := above[int(a)*k:]
+			if !tied {
+				for _, b := range list[x+1:] {
+					row[b] += w
 				}
+				continue
 			}
-		}
-		for _, i := range list {
-			first[i] = 0
+			for y := x + 1; y < len(list); y++ {
+				b := list[y]
+				if group[y] != group[x] {
+					row[b] += w
+					continue
+				}
+				if level == nil {
+					level = make([]int64, k*k)
+				}
+				level[int(a)*k+int(b)] += w
+				level[int(b)*k+int(a)] += w
+			}
 		}
 	}
 	for i := range k {
 		for j := range k {
 			if i != j {
-				p.Wins[i][j] = ranked[i] - corr[i*k+j]
+				v := ranked[i] - above[j*k+i]
+				if level != nil {
+					v -= level[i*k+j]
+				}
+				p.Wins[i][j] = v
 			}
 		}
 	}

@@ -51,9 +51,17 @@ func TabulateContest(rules Rules, c *Contest) (*Result, error) {
 
 func tabulateSet(rules Rules, set *ballotSet) (*Result, error) {
 	if rules.WinnerElectionMode != MultiPassIRV {
+		if rules.NumberOfWinners != 1 || rules.WinnerElectionMode != SingleWinnerMajority {
+			return runPass(rules, set, nil, 0)
+		}
+		// The head-to-head matrix reads the ballots only; count it on
+		// another core while the rounds run.
+		pw := make(chan *Pairwise, 1)
+		go func() { pw <- computePairwise(rules, set) }()
 		res, err := runPass(rules, set, nil, 0)
-		if res != nil && err == nil && rules.NumberOfWinners == 1 && rules.WinnerElectionMode == SingleWinnerMajority {
-			res.Pairwise = computePairwise(rules, set)
+		p := <-pw
+		if res != nil && err == nil {
+			res.Pairwise = p
 		}
 		return res, err
 	}
@@ -91,38 +99,42 @@ type engine struct {
 	scale  int64
 	set    *ballotSet
 
-	names      []string // declared candidates, then the write-in label
-	nd         int      // number of declared candidates (write-in index)
-	nc         int      // len(names)
-	excluded   []bool
-	uwi        bool
-	numCands   int // candidates taking part (RCTab getNumCandidates)
-	numDecl    int // declared, non-excluded (RCTab getNumDeclaredCandidates)
-	seats      int
-	maxRank    int32
-	maxSkip    int
-	surpluses  bool
-	pctMode    bool
-	bottomsUp  bool
-	onlyOne    bool
-	minThresh  int64
-	perm       []string // tie-break permutation
-	rng        *javaRandom
-	decisions  []TieDecision
-	tieBreaks  []TieBreak
-	elimRound  []int
-	winRound   []int
-	winners    []int
-	nElim      int
-	tally      []int64
-	keptSum    []int64
-	winTally   []int64
-	buckets    [][]int32
-	recip      []int32
-	value      []int64
-	status     []uint8
-	ends       []int32 // token end after maxRank truncation
-	lastRanks  []int32 // last marked rank within maxRank (RCTab's maxRankingNumber)
+	names     []string // declared candidates, then the write-in label
+	nd        int      // number of declared candidates (write-in index)
+	nc        int      // len(names)
+	excluded  []bool
+	uwi       bool
+	numCands  int // candidates taking part (RCTab getNumCandidates)
+	numDecl   int // declared, non-excluded (RCTab getNumDeclaredCandidates)
+	seats     int
+	maxRank   int32
+	maxSkip   int
+	surpluses bool
+	pctMode   bool
+	bottomsUp bool
+	onlyOne   bool
+	minThresh int64
+	perm      []string // tie-break permutation
+	rng       *javaRandom
+	decisions []TieDecision
+	tieBreaks []TieBreak
+	elimRound []int
+	winRound  []int
+	winners   []int
+	nElim     int
+	tally     []int64
+	keptSum   []int64
+	winTally  []int64
+	buckets   [][]int32
+	value     []int64 // current value of one ballot of each distinct ranking
+	// pos is the token offset of the rank a ballot counts at. A ballot whose
+	// candidate stops continuing is rescanned from there: RCTab rescans from
+	// rank 1, but the continuing set only shrinks, so every earlier rank
+	// (no continuing candidate, skip/overvote checks passed) gives the same
+	// outcome again. With exhaustOnDuplicateCandidate the scan restarts at
+	// rank 1, to see the earlier marks.
+	pos        []int32
+	spare      [][]int32 // emptied buckets, for reuse
 	inactive   [nStatus]int64
 	residual   int64
 	undervotes int64
@@ -198,11 +210,8 @@ func runPass(rules Rules, set *ballotSet, priorWinners []string, pass int) (*Res
 		}
 	}
 	n := set.len()
-	e.recip = make([]int32, n)
 	e.value = make([]int64, n)
-	e.status = make([]uint8, n)
-	e.ends = make([]int32, n)
-	e.lastRanks = make([]int32, n)
+	e.pos = make([]int32, n)
 	e.tally = make([]int64, e.nc)
 	e.keptSum = make([]int64, e.nc)
 	e.winTally = make([]int64, e.nc)
@@ -211,17 +220,8 @@ func runPass(rules Rules, set *ballotSet, priorWinners []string, pass int) (*Res
 	e.buckets = make([][]int32, e.nc)
 	e.stamp = make([]int32, e.nc+1)
 	e.continuing_ = make([]bool, e.nc)
-	for i := range n {
-		e.recip[i] = -1
+	for i := range e.value {
 		e.value[i] = e.scale
-		// Ranks beyond maxRankingsAllowed are not read (as RCTab's readers).
-		t := set.toks
-		j, end := set.offs[i], set.offs[i+1]
-		for j < end && t[j] <= e.maxRank {
-			e.lastRanks[i] = t[j]
-			j += 2 + t[j+1]
-		}
-		e.ends[i] = j
 	}
 	err := e.run()
 	return e.result(), err
@@ -646,11 +646,11 @@ func (e *engine) addTransfer(round int, from, to int32, v int64) {
 
 // computeTallies moves every ballot whose candidate is no longer continuing
 // (all ballots in round 1) to its next continuing choice, as RCTab's
-// computeTalliesForRound, which rescans such a ballot from its first rank.
+// computeTalliesForRound (see engine.pos for where the rescan starts).
 func (e *engine) computeTallies(round int) {
 	if round == 1 {
 		for i := range e.set.len() {
-			e.scan(round, int32(i), -1)
+			e.scan(int32(i), nil, true)
 		}
 		return
 	}
@@ -660,32 +660,62 @@ func (e *engine) computeTallies(round int) {
 		}
 		b := e.buckets[c]
 		e.buckets[c] = nil
+		tr := e.transferRow(round, c)
+		fromStart := e.r.ExhaustOnDuplicateCandidate || rescanFromRankOne
 		for _, i := range b {
-			e.scan(round, i, int32(c))
+			e.scan(i, tr, fromStart)
 		}
+		// Reuse the bucket's memory for a candidate that gains ballots.
+		e.spare = append(e.spare, b[:0])
 	}
 }
 
-func (e *engine) exhaust(round int, i int32, st uint8, from int32) {
-	w := e.value[i] * e.set.counts[i]
-	e.status[i] = st
-	e.recip[i] = -1
+// rescanFromRankOne makes every rescan start at rank 1, exactly as RCTab
+// does; tests use it to check that resuming at engine.pos changes nothing.
+var rescanFromRankOne = false
+
+// transferRow returns the round's transfer counts out of candidate from
+// (indexed by target+2), or nil in round 1.
+func (e *engine) transferRow(round, from int) []int64 {
+	if round < 2 {
+		return nil
+	}
+	m := e.transfers[round-2]
+	if m == nil {
+		m = make([]int64, e.nc*(e.nc+2))
+		e.transfers[round-2] = m
+	}
+	return m[from*(e.nc+2) : (from+1)*(e.nc+2)]
+}
+
+func (e *engine) exhaust(i int32, st uint8, tr []int64) {
 	if st == stUndervote {
 		e.undervotes += e.set.counts[i]
 		return
 	}
+	w := e.value[i] * e.set.counts[i]
 	e.inactive[st] += w
-	e.addTransfer(round, from, targetExhausted, w)
+	if tr != nil {
+		tr[targetExhausted+2] += w
+	}
 }
 
-func (e *engine) scan(round int, i int32, from int32) {
+// scan finds ballot i's next continuing choice, or exhausts it. tr collects
+// transfers out of the candidate the ballot leaves (nil in round 1).
+// Ranks beyond maxRankingsAllowed are not read (as RCTab's readers).
+func (e *engine) scan(i int32, tr []int64, fromStart bool) {
 	t := e.set.toks
-	j, end := e.set.offs[i], e.ends[i]
-	if j == end {
-		e.exhaust(round, i, stUndervote, from)
+	j, end := e.set.offs[i], e.set.offs[i+1]
+	maxRank := e.maxRank
+	lastRank := int32(0) // RCTab's lastRankSeen
+	if !fromStart && e.pos[i] > j {
+		j = e.pos[i]
+		lastRank = t[j] - 1 // this rank passed the skip check before
+	}
+	if j == end || t[j] > maxRank {
+		e.exhaust(i, stUndervote, tr)
 		return
 	}
-	lastRankOfBallot := e.lastRanks[i]
 	finalSurplus := e.surpluses && len(e.winners) == e.seats
 	dup := e.r.ExhaustOnDuplicateCandidate
 	if dup {
@@ -695,17 +725,19 @@ func (e *engine) scan(round int, i int32, from int32) {
 			e.stampGen = 1
 		}
 	}
-	lastRank := int32(0)
-	for j < end {
+	for {
+		at := j
 		rank, n := t[j], t[j+1]
 		marks := t[j+2 : j+2+n]
 		j += 2 + n
+		// This is the ballot's last marked rank (RCTab's maxRankingNumber).
+		last := j == end || t[j] > maxRank
 		if finalSurplus {
-			e.exhaust(round, i, stFinalSurplus, from)
+			e.exhaust(i, stFinalSurplus, tr)
 			return
 		}
 		if e.maxSkip >= 0 && int(rank-lastRank) > e.maxSkip+1 {
-			e.exhaust(round, i, stSkipped, from)
+			e.exhaust(i, stSkipped, tr)
 			return
 		}
 		lastRank = rank
@@ -713,21 +745,24 @@ func (e *engine) scan(round int, i int32, from int32) {
 			for _, m := range marks {
 				k := m + 1 // ovMark (-1) has its own slot
 				if e.stamp[k] == e.stampGen {
-					e.exhaust(round, i, stRepeated, from)
+					e.exhaust(i, stRepeated, tr)
 					return
 				}
 				e.stamp[k] = e.stampGen
 			}
 		}
 		// Overvotes.
-		skip := false
-		if marks[0] == ovMark || n > 1 {
+		if n > 1 || marks[0] == ovMark {
 			exhaust := false
 			switch e.r.OvervoteRule {
 			case OvervoteExhaustImmediately:
 				exhaust = true
 			case OvervoteAlwaysSkipToNextRank:
-				skip = true
+				if last {
+					e.exhaust(i, stExhausted, tr)
+					return
+				}
+				continue
 			default: // exhaustIfMultipleContinuing
 				if marks[0] == ovMark {
 					exhaust = true // marks unknown: RCTab refuses this combination; treat as an overvote
@@ -742,29 +777,29 @@ func (e *engine) scan(round int, i int32, from int32) {
 				}
 			}
 			if exhaust {
-				e.exhaust(round, i, stOvervote, from)
+				e.exhaust(i, stOvervote, tr)
 				return
 			}
-		}
-		if skip {
-			if rank == lastRankOfBallot {
-				e.exhaust(round, i, stExhausted, from)
-				return
-			}
-			continue
 		}
 		for _, m := range marks {
 			if m >= 0 && e.continuing_[m] {
-				e.recip[i] = m
 				w := e.value[i] * e.set.counts[i]
 				e.tally[m] += w
-				e.buckets[m] = append(e.buckets[m], i)
-				e.addTransfer(round, from, m, w)
+				e.pos[i] = at
+				bk := e.buckets[m]
+				if bk == nil && len(e.spare) > 0 {
+					bk = e.spare[len(e.spare)-1]
+					e.spare = e.spare[:len(e.spare)-1]
+				}
+				e.buckets[m] = append(bk, i)
+				if tr != nil {
+					tr[m+2] += w
+				}
 				return
 			}
 		}
-		if rank == lastRankOfBallot {
-			e.exhaust(round, i, stExhausted, from)
+		if last {
+			e.exhaust(i, stExhausted, tr)
 			return
 		}
 	}

@@ -117,3 +117,40 @@ func TestTabulateAskStops(t *testing.T) {
 		t.Fatal("want the partial report on stdout")
 	}
 }
+
+// Files exported on Windows or by spreadsheets: a UTF-8 byte-order mark,
+// CRLF line endings, quoted names holding commas, a listed name holding "|",
+// trailing empty columns, and a blank ballot.
+func TestTabulateRealisticFile(t *testing.T) {
+	dir := t.TempDir()
+	body := "\xef\xbb\xbfrank1,rank2,rank3,,\r\n" +
+		strings.Repeat("\"Smith, Jo\",\"Lee | Park\",,,\r\n", 4) +
+		strings.Repeat("\"Lee | Park\",\"Smith, Jo\",Ng,,\r\n", 3) +
+		strings.Repeat("Ng,\"Lee | Park\",,,\r\n", 2) +
+		"\"Ng|Smith, Jo\",Ng,,,\r\n" + // overvote with known marks
+		",,,,\r\n" // ranked nobody
+	csv := writeFile(t, dir, "export.csv", body)
+	rules := writeFile(t, dir, "rules.json", `{"winnerElectionMode":"singleWinnerMajority","numberOfWinners":1,
+		"tiebreakMode":"useCandidateOrder","overvoteRule":"exhaustImmediately","maxSkippedRanksAllowed":"unlimited",
+		"maxRankingsAllowed":"max","decimalPlacesForVoteArithmetic":"4",
+		"candidates":["Smith, Jo","Lee | Park","Ng"]}`)
+	var out, errOut bytes.Buffer
+	if err := runTabulate(context.Background(), []string{"--rules", rules, csv}, &out, &errOut); err != nil {
+		t.Fatalf("runTabulate: %v", err)
+	}
+	var rep rcv.Report
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	r1 := rep.Results[0]
+	want := map[string]string{"Smith, Jo": "4", "Lee | Park": "3", "Ng": "2"}
+	for k, v := range want {
+		if r1.Tally[k] != v {
+			t.Errorf("round 1 tally[%q] = %q, want %q (all %v)", k, r1.Tally[k], v, r1.Tally)
+		}
+	}
+	if r1.InactiveBallots.Overvotes != "1" || rep.Summary.TotalNumBallots != "11" || rep.Summary.Undervotes != 1 {
+		t.Errorf("overvotes %s, total %s, undervotes %d; want 1, 11, 1",
+			r1.InactiveBallots.Overvotes, rep.Summary.TotalNumBallots, rep.Summary.Undervotes)
+	}
+}
