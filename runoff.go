@@ -149,3 +149,29 @@ func (p *Problem) Unwrap() error { return p.Kind }
 func Invalid(msg string, fields map[string]string) *Problem {
 	return &Problem{Kind: ErrInvalid, Message: msg, Fields: fields}
 }
+
+// KeyDeadLetterRequeue asks the worker to publish a dead-lettered message
+// again, after the organizer fixed what stopped it.
+const KeyDeadLetterRequeue = "deadletter.requeue"
+
+// DeadLetter is a message the worker could never carry out, with the reason.
+type DeadLetter struct {
+	ID         uuid.UUID  `db:"id"`
+	ElectionID *uuid.UUID `db:"election_id"`
+	MessageID  string     `db:"message_id"`
+	RoutingKey string     `db:"routing_key"`
+	Queue      string     `db:"queue"`
+	Reason     string     `db:"reason"`
+	Body       []byte     `db:"body"`
+	DeadAt     time.Time  `db:"dead_at"`
+	RequeuedAt *time.Time `db:"requeued_at"`
+}
+
+// DeadLetterRequeue is the body of a deadletter.requeue message. The worker
+// checks that the organizer owns the election the dead letter belongs to.
+type DeadLetterRequeue struct {
+	DeadLetterID uuid.UUID `json:"dead_letter_id"`
+	ElectionID   uuid.UUID `json:"election_id"`
+	OrganizerID  uuid.UUID `json:"organizer_id"`
+	RequestedAt  time.Time `json:"requested_at"`
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -89,6 +90,7 @@ func (c *Consumer) session(ctx context.Context) error {
 	handlers := map[string]batchHandler{
 		c.Topology.Elections: c.handleElections,
 		c.Topology.Votes:     c.handleVotes,
+		c.Topology.DeadQueue: c.handleDeadQueue,
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -113,9 +115,10 @@ func (c *Consumer) session(ctx context.Context) error {
 }
 
 // batchHandler carries out a batch of deliveries and says, for each, whether
-// it must be dead-lettered (a non-empty reason). An error means nothing was
-// done and the whole batch is to be retried.
-type batchHandler func(ctx context.Context, ds []amqp.Delivery) (dead []string, err error)
+// it must be dead-lettered (a non-empty reason). An error means the batch is
+// to be retried (carrying out a message again must be harmless). pub is a
+// confirm-mode channel for handlers that publish.
+type batchHandler func(ctx context.Context, ds []amqp.Delivery, pub *amqp.Channel) (dead []string, err error)
 
 func (c *Consumer) consume(ctx context.Context, conn *amqp.Connection, queue string, h batchHandler) error {
 	ch, err := conn.Channel()
@@ -200,7 +203,7 @@ func (c *Consumer) finish(ctx context.Context, ch, dlch *amqp.Channel, queue str
 		tctx, cancel := context.WithTimeout(work, 30*time.Second)
 		start := time.Now()
 		var err error
-		dead, err = c.split(tctx, batch, h)
+		dead, err = c.split(tctx, batch, h, dlch)
 		cancel()
 		if err == nil {
 			c.Metrics.CommitSeconds.WithLabelValues(queue).Observe(time.Since(start).Seconds())
@@ -221,6 +224,13 @@ func (c *Consumer) finish(ctx context.Context, ch, dlch *amqp.Channel, queue str
 		if reason == "" {
 			continue
 		}
+		if queue == c.Topology.DeadQueue {
+			// A dead letter that cannot even be stored is not sent round
+			// again: it is logged whole, and acked.
+			c.Log.Error("dead letter could not be stored", "reason", reason, "message_id", batch[i].MessageId,
+				"routing_key", batch[i].RoutingKey, "body", batch[i].Body)
+			continue
+		}
 		if err := c.deadLetter(work, dlch, queue, batch[i], reason); err != nil {
 			return err
 		}
@@ -237,14 +247,14 @@ func (c *Consumer) finish(ctx context.Context, ch, dlch *amqp.Channel, queue str
 // split runs h over the batch; if Postgres rejects the batch's data itself
 // (a data or constraint error, which retrying cannot cure), it runs h over
 // each message alone so that only the culprits are dead-lettered.
-func (c *Consumer) split(ctx context.Context, batch []amqp.Delivery, h batchHandler) ([]string, error) {
-	dead, err := h(ctx, batch)
+func (c *Consumer) split(ctx context.Context, batch []amqp.Delivery, h batchHandler, pub *amqp.Channel) ([]string, error) {
+	dead, err := h(ctx, batch, pub)
 	if err == nil || !isPermanent(err) {
 		return dead, err
 	}
 	dead = make([]string, len(batch))
 	for i := range batch {
-		d, err := h(ctx, batch[i:i+1])
+		d, err := h(ctx, batch[i:i+1], pub)
 		switch {
 		case err == nil:
 			dead[i] = d[0]
@@ -277,12 +287,11 @@ func (c *Consumer) deadLetter(ctx context.Context, dlch *amqp.Channel, queue str
 		headers[k] = v
 	}
 	headers["x-runoff-reason"] = reason
+	headers["x-runoff-dead-id"] = uuid.Must(uuid.NewV7()).String()
 	headers["x-runoff-queue"] = queue
 	headers["x-runoff-routing-key"] = d.RoutingKey
 	headers["x-runoff-dead-at"] = time.Now().UTC().Format(time.RFC3339)
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	dc, err := dlch.PublishWithDeferredConfirmWithContext(ctx, c.Topology.DeadExchange, d.RoutingKey, false, false, amqp.Publishing{
+	err := c.publishConfirmed(ctx, dlch, c.Topology.DeadExchange, d.RoutingKey, amqp.Publishing{
 		Headers:      headers,
 		ContentType:  d.ContentType,
 		DeliveryMode: amqp.Persistent,
@@ -294,12 +303,27 @@ func (c *Consumer) deadLetter(ctx context.Context, dlch *amqp.Channel, queue str
 	if err != nil {
 		return fmt.Errorf("worker: dead-letter %s: %w", d.MessageId, err)
 	}
-	ok, err := dc.WaitContext(ctx)
-	if err != nil || !ok {
-		return fmt.Errorf("worker: dead-letter %s not confirmed: %v", d.MessageId, err)
-	}
 	c.Metrics.DeadLettered.WithLabelValues(queue).Inc()
 	c.Log.Warn("message dead-lettered", "queue", queue, "routing_key", d.RoutingKey, "message_id", d.MessageId, "reason", reason)
+	return nil
+}
+
+// publishConfirmed publishes on a confirm-mode channel and waits for the
+// broker's confirm.
+func (c *Consumer) publishConfirmed(ctx context.Context, ch *amqp.Channel, exchange, key string, msg amqp.Publishing) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	dc, err := ch.PublishWithDeferredConfirmWithContext(ctx, exchange, key, false, false, msg)
+	if err != nil {
+		return err
+	}
+	ok, err := dc.WaitContext(ctx)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errNacked
+	}
 	return nil
 }
 
@@ -314,7 +338,7 @@ func decode(d amqp.Delivery, key string, v any) string {
 	return ""
 }
 
-func (c *Consumer) handleVotes(ctx context.Context, ds []amqp.Delivery) ([]string, error) {
+func (c *Consumer) handleVotes(ctx context.Context, ds []amqp.Delivery, _ *amqp.Channel) ([]string, error) {
 	dead := make([]string, len(ds))
 	votes := make([]runoff.VoteSubmit, 0, len(ds))
 	index := make([]int, 0, len(ds))
@@ -345,11 +369,18 @@ func (c *Consumer) handleVotes(ctx context.Context, ds []amqp.Delivery) ([]strin
 	return dead, nil
 }
 
-func (c *Consumer) handleElections(ctx context.Context, ds []amqp.Delivery) ([]string, error) {
+// handleElections carries out organizers' actions: election.create, and
+// deadletter.requeue.
+func (c *Consumer) handleElections(ctx context.Context, ds []amqp.Delivery, pub *amqp.Channel) ([]string, error) {
 	dead := make([]string, len(ds))
 	ms := make([]runoff.ElectionCreate, 0, len(ds))
 	index := make([]int, 0, len(ds))
+	var requeues []int
 	for i, d := range ds {
+		if d.RoutingKey == runoff.KeyDeadLetterRequeue {
+			requeues = append(requeues, i)
+			continue
+		}
 		var m runoff.ElectionCreate
 		if dead[i] = decode(d, runoff.KeyElectionCreate, &m); dead[i] != "" {
 			continue
@@ -360,15 +391,123 @@ func (c *Consumer) handleElections(ctx context.Context, ds []amqp.Delivery) ([]s
 		}
 		ms, index = append(ms, m), append(index, i)
 	}
-	if len(ms) == 0 {
-		return dead, nil
+	if len(ms) > 0 {
+		out, err := c.DB.CreateElections(ctx, ms)
+		if err != nil {
+			return nil, err
+		}
+		for j, o := range out {
+			dead[index[j]] = o.Dead
+		}
 	}
-	out, err := c.DB.CreateElections(ctx, ms)
-	if err != nil {
-		return nil, err
-	}
-	for j, o := range out {
-		dead[index[j]] = o.Dead
+	for _, i := range requeues {
+		var err error
+		if dead[i], err = c.requeue(ctx, ds[i], pub); err != nil {
+			return nil, err
+		}
 	}
 	return dead, nil
+}
+
+// requeue publishes a dead letter's message again, as the organizer of its
+// election asked. Publishing twice is harmless (the message is carried out
+// idempotently), so a redelivered request needs no more care than the
+// requeued_at mark.
+func (c *Consumer) requeue(ctx context.Context, d amqp.Delivery, pub *amqp.Channel) (string, error) {
+	var m runoff.DeadLetterRequeue
+	if reason := decode(d, runoff.KeyDeadLetterRequeue, &m); reason != "" {
+		return reason, nil
+	}
+	dl, err := c.DB.DeadLetter(ctx, m.DeadLetterID)
+	if errors.Is(err, runoff.ErrNotFound) {
+		return "no dead letter " + m.DeadLetterID.String(), nil
+	} else if err != nil {
+		return "", err
+	}
+	if dl.ElectionID == nil || *dl.ElectionID != m.ElectionID {
+		return "the dead letter does not belong to election " + m.ElectionID.String(), nil
+	}
+	e, err := c.DB.Election(ctx, m.ElectionID)
+	if errors.Is(err, runoff.ErrNotFound) {
+		return "no election " + m.ElectionID.String(), nil
+	} else if err != nil {
+		return "", err
+	}
+	if e.OwnerID != m.OrganizerID {
+		return "organizer " + m.OrganizerID.String() + " does not own election " + e.ID.String(), nil
+	}
+	if dl.RequeuedAt != nil {
+		return "", nil
+	}
+	if err := c.publishConfirmed(ctx, pub, c.Topology.Exchange, dl.RoutingKey, amqp.Publishing{
+		ContentType: "application/json", DeliveryMode: amqp.Persistent, MessageId: dl.MessageID,
+		Timestamp: time.Now(), Type: dl.RoutingKey, Body: dl.Body,
+		Headers: amqp.Table{"x-runoff-requeued-from": dl.ID.String()},
+	}); err != nil {
+		return "", err
+	}
+	c.Log.Info("dead letter requeued", "dead_letter_id", dl.ID, "message_id", dl.MessageID, "election_id", e.ID)
+	return "", c.DB.MarkRequeued(ctx, dl.ID, time.Now())
+}
+
+// handleDeadQueue stores dead letters in Postgres, where organizers see
+// them. It never dead-letters: a dead letter it cannot read is stored as it
+// is, with whatever reason it carries.
+func (c *Consumer) handleDeadQueue(ctx context.Context, ds []amqp.Delivery, _ *amqp.Channel) ([]string, error) {
+	dls := make([]runoff.DeadLetter, len(ds))
+	for i, d := range ds {
+		dls[i] = deadLetterOf(d)
+	}
+	if err := c.DB.SaveDeadLetters(ctx, dls); err != nil {
+		return nil, err
+	}
+	return make([]string, len(ds)), nil
+}
+
+// text makes s storable as Postgres text: valid UTF-8 without NUL bytes.
+func text(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+}
+
+// deadLetterOf reads a delivery from the dead-letter queue: one the worker
+// put there (with x-runoff-* headers), or one the broker dead-lettered
+// itself (past the delivery limit, with x-death).
+func deadLetterOf(d amqp.Delivery) runoff.DeadLetter {
+	str := func(k string) string { s, _ := d.Headers[k].(string); return text(s) }
+	dl := runoff.DeadLetter{MessageID: text(d.MessageId), RoutingKey: text(d.RoutingKey), Body: d.Body,
+		Reason: str("x-runoff-reason"), Queue: str("x-runoff-queue"), DeadAt: time.Now().UTC()}
+	if dl.Body == nil {
+		dl.Body = []byte{}
+	}
+	if t, err := time.Parse(time.RFC3339, str("x-runoff-dead-at")); err == nil {
+		dl.DeadAt = t
+	}
+	if id, err := uuid.Parse(str("x-runoff-dead-id")); err == nil {
+		dl.ID = id
+	} else {
+		// Dead-lettered by the broker: name it by the message and how many
+		// times it died, so a redelivery of the same death is stored once.
+		deaths := fmt.Sprint(d.Headers["x-death"])
+		dl.ID = uuid.NewSHA1(uuid.NameSpaceOID, fmt.Appendf(nil, "%s|%s|%s|%s", d.MessageId, d.RoutingKey, deaths, d.Body))
+		why := str("x-first-death-reason")
+		if dl.Reason == "" {
+			dl.Reason = "dead-lettered by the broker: " + why
+			if why == "delivery_limit" {
+				dl.Reason = "delivered too many times without being carried out (the worker may have crashed on it)"
+			}
+		}
+		if dl.Queue == "" {
+			dl.Queue = str("x-first-death-queue")
+		}
+	}
+	if dl.Reason == "" {
+		dl.Reason = "unknown"
+	}
+	var ref struct {
+		ElectionID uuid.UUID `json:"election_id"`
+	}
+	if json.Unmarshal(d.Body, &ref) == nil && ref.ElectionID != uuid.Nil {
+		dl.ElectionID = &ref.ElectionID
+	}
+	return dl
 }

@@ -7,8 +7,6 @@ import (
 	"fmt"
 
 	amqp "github.com/rabbitmq/amqp091-go"
-
-	"github.com/runoff-vote/runoff"
 )
 
 // Topology names the exchanges and queues. Production uses
@@ -17,7 +15,7 @@ type Topology struct {
 	Exchange     string // topic exchange the web publishes to
 	DeadExchange string // where the worker sends messages it can never carry out
 	DeadQueue    string
-	Elections    string // queue of election.* messages
+	Elections    string // queue of election.* and deadletter.* messages: organizers' actions
 	Votes        string // queue of vote.* messages
 	// DeliveryLimit bounds redeliveries of one message before the broker
 	// dead-letters it. RabbitMQ 3.10 sets none by default, and counts a
@@ -48,18 +46,8 @@ func (t Topology) WithPrefix(p string) Topology {
 // Queues lists the work queues with the routing keys bound to each.
 func (t Topology) Queues() map[string][]string {
 	return map[string][]string{
-		t.Elections: {"election.*"},
+		t.Elections: {"election.*", "deadletter.*"},
 		t.Votes:     {"vote.*"},
-	}
-}
-
-// QueueFor names the queue a routing key is carried to.
-func (t Topology) QueueFor(key string) string {
-	switch key {
-	case runoff.KeyElectionCreate:
-		return t.Elections
-	default:
-		return t.Votes
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -213,26 +214,27 @@ func TestPoisonMessagesDeadLettered(t *testing.T) {
 		_, err := f.db.Ballot(context.Background(), good.BallotID)
 		return err == nil
 	})
-	reasons := map[string]string{}
-	waitFor(t, "four dead letters", func() bool {
-		d, ok, err := ch.Get(f.topo.DeadQueue, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ok {
-			reasons[d.MessageId], _ = d.Headers["x-runoff-reason"].(string)
-		}
-		return len(reasons) == 4
+	// The worker consumes the dead-letter queue into Postgres, where the
+	// organizer of the election a message names can see it.
+	var dls []runoff.DeadLetter
+	waitFor(t, "the dead letter naming the election", func() bool {
+		var err error
+		dls, err = f.db.DeadLetters(context.Background(), orphan.ElectionID)
+		return err == nil && len(dls) == 1
 	})
-	for id, r := range reasons {
-		if r == "" {
-			t.Errorf("dead letter %s has no reason", id)
-		}
+	if dls[0].MessageID != orphan.BallotID.String() || !strings.Contains(dls[0].Reason, "no election") || dls[0].RoutingKey != runoff.KeyVoteSubmit {
+		t.Errorf("dead letter = %+v", dls[0])
 	}
+	for _, id := range []string{"p1", "p2", "p4"} {
+		waitFor(t, "dead letter "+id, func() bool {
+			dl, err := f.db.DeadLetterByMessage(context.Background(), id)
+			return err == nil && dl.Reason != ""
+		})
+	}
+	waitFor(t, "dead-letter queue drained", func() bool { return workertest.Depth(t, f.topo.DeadQueue) == 0 })
 	waitFor(t, "runoff_dead_lettered_total = 4", func() bool {
 		return testutil.ToFloat64(f.metrics.DeadLettered.WithLabelValues(f.topo.Votes))+testutil.ToFloat64(f.metrics.DeadLettered.WithLabelValues(f.topo.Elections)) == 4
 	})
-	t.Logf("dead-letter reasons: %v", reasons)
 }
 
 func TestPublisherUnroutable(t *testing.T) {
@@ -258,5 +260,59 @@ func TestPublisherBrokerDown(t *testing.T) {
 	}
 	if err := pub.Ping(context.Background()); err == nil {
 		t.Fatal("Ping with broker down succeeded")
+	}
+}
+
+// A vote for an election that did not exist yet is dead-lettered; once the
+// election exists, its organizer requeues it and it is counted. Someone
+// else's request to requeue it is refused.
+func TestRequeueDeadLetter(t *testing.T) {
+	f := newFixture(t)
+	f.startWorker(t)
+	m := runoff.ElectionCreate{ElectionID: uuid.Must(uuid.NewV7()), OwnerID: f.owner.ID, Title: "Late", Seats: 1, RequestedAt: time.Now(),
+		Candidates: []runoff.Candidate{{ID: uuid.Must(uuid.NewV7()), Name: "A"}, {ID: uuid.Must(uuid.NewV7()), Name: "B", Position: 1}}}
+	early := runoff.VoteSubmit{BallotID: uuid.Must(uuid.NewV7()), ElectionID: m.ElectionID, Ranking: []uuid.UUID{m.Candidates[1].ID}}
+	f.publish(t, runoff.KeyVoteSubmit, early.BallotID.String(), early)
+	var dl *runoff.DeadLetter
+	waitFor(t, "early vote dead-lettered", func() bool {
+		var err error
+		dl, err = f.db.DeadLetterByMessage(context.Background(), early.BallotID.String())
+		return err == nil
+	})
+	f.publish(t, runoff.KeyElectionCreate, m.ElectionID.String(), m)
+	waitFor(t, "election stored", func() bool { _, err := f.db.Election(context.Background(), m.ElectionID); return err == nil })
+
+	stranger := runoff.DeadLetterRequeue{DeadLetterID: dl.ID, ElectionID: m.ElectionID, OrganizerID: uuid.Must(uuid.NewV7())}
+	f.publish(t, runoff.KeyDeadLetterRequeue, uuid.NewString(), stranger)
+	waitFor(t, "stranger's requeue refused", func() bool {
+		dls, _ := f.db.DeadLetters(context.Background(), m.ElectionID)
+		for _, d := range dls {
+			if d.RoutingKey == runoff.KeyDeadLetterRequeue && strings.Contains(d.Reason, "does not own") {
+				return true
+			}
+		}
+		return false
+	})
+	if n, _ := f.db.CountDeadLetters(context.Background(), m.ElectionID); n != 2 {
+		t.Fatalf("%d dead letters open, want the vote and the refused request", n)
+	}
+
+	req := runoff.DeadLetterRequeue{DeadLetterID: dl.ID, ElectionID: m.ElectionID, OrganizerID: f.owner.ID}
+	f.publish(t, runoff.KeyDeadLetterRequeue, uuid.NewString(), req)
+	f.publish(t, runoff.KeyDeadLetterRequeue, uuid.NewString(), req) // asked twice: counted once
+	waitFor(t, "requeued vote counted", func() bool {
+		b, err := f.db.Ballot(context.Background(), early.BallotID)
+		return err == nil && b.Status == runoff.BallotCounted
+	})
+	waitFor(t, "queues drained", func() bool {
+		return workertest.Depth(t, f.topo.Votes) == 0 && workertest.Depth(t, f.topo.Elections) == 0
+	})
+	tally, err := f.db.Tally(context.Background(), m.ElectionID)
+	if err != nil || tally.Election.BallotsCounted != 1 {
+		t.Fatalf("counted %d, %v; want 1", tally.Election.BallotsCounted, err)
+	}
+	got, _ := f.db.DeadLetter(context.Background(), dl.ID)
+	if got.RequeuedAt == nil {
+		t.Fatal("dead letter not marked requeued")
 	}
 }

@@ -1,0 +1,86 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
+
+	"github.com/runoff-vote/runoff"
+)
+
+const saveDeadLetterSQL = `
+INSERT INTO dead_letters (id, election_id, message_id, routing_key, queue, reason, body, dead_at)
+VALUES (:id, :election_id, :message_id, :routing_key, :queue, :reason, :body, :dead_at)
+ON CONFLICT (id) DO NOTHING`
+
+// SaveDeadLetters stores dead letters; one stored before (a redelivery from
+// the dead-letter queue) changes nothing.
+func (s *DB) SaveDeadLetters(ctx context.Context, dls []runoff.DeadLetter) error {
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		for _, dl := range dls {
+			if _, err := tx.NamedExecContext(ctx, saveDeadLetterSQL, dl); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: save dead letters: %w", err)
+	}
+	return nil
+}
+
+const deadLetterColumns = `id, election_id, message_id, routing_key, queue, reason, body, dead_at, requeued_at`
+
+// DeadLetters lists an election's dead letters, newest first.
+func (s *DB) DeadLetters(ctx context.Context, electionID uuid.UUID) ([]runoff.DeadLetter, error) {
+	var dls []runoff.DeadLetter
+	err := s.db.SelectContext(ctx, &dls, `SELECT `+deadLetterColumns+` FROM dead_letters
+		WHERE election_id = $1 ORDER BY dead_at DESC, id DESC LIMIT 500`, electionID)
+	if err != nil {
+		return nil, fmt.Errorf("store: dead letters of %s: %w", electionID, err)
+	}
+	return dls, nil
+}
+
+// DeadLetter reads one dead letter.
+func (s *DB) DeadLetter(ctx context.Context, id uuid.UUID) (*runoff.DeadLetter, error) {
+	var dl runoff.DeadLetter
+	if err := s.db.GetContext(ctx, &dl, `SELECT `+deadLetterColumns+` FROM dead_letters WHERE id = $1`, id); err != nil {
+		return nil, notFound(err, "dead letter "+id.String())
+	}
+	return &dl, nil
+}
+
+// DeadLetterByMessage finds the latest dead letter of a message (a ballot's
+// or an election's ID), so a receipt can say its ballot is held.
+func (s *DB) DeadLetterByMessage(ctx context.Context, messageID string) (*runoff.DeadLetter, error) {
+	var dl runoff.DeadLetter
+	err := s.db.GetContext(ctx, &dl, `SELECT `+deadLetterColumns+` FROM dead_letters
+		WHERE message_id = $1 ORDER BY dead_at DESC LIMIT 1`, messageID)
+	if err != nil {
+		return nil, notFound(err, "dead letter of "+messageID)
+	}
+	return &dl, nil
+}
+
+// MarkRequeued records that a dead letter was published again.
+func (s *DB) MarkRequeued(ctx context.Context, id uuid.UUID, at time.Time) error {
+	if _, err := s.db.ExecContext(ctx, `UPDATE dead_letters SET requeued_at = $2 WHERE id = $1 AND requeued_at IS NULL`, id, at); err != nil {
+		return fmt.Errorf("store: requeue %s: %w", id, err)
+	}
+	return nil
+}
+
+// CountDeadLetters counts an election's dead letters not yet requeued.
+func (s *DB) CountDeadLetters(ctx context.Context, electionID uuid.UUID) (int, error) {
+	var n int
+	err := s.db.GetContext(ctx, &n, `SELECT count(*) FROM dead_letters WHERE election_id = $1 AND requeued_at IS NULL`, electionID)
+	if err != nil {
+		return 0, fmt.Errorf("store: count dead letters of %s: %w", electionID, err)
+	}
+	return n, nil
+}
