@@ -117,9 +117,14 @@ func (s *Server) handleElectionAdmin(w http.ResponseWriter, r *http.Request) err
 	if e.OwnerID != organizerID(r.Context()) {
 		return notFoundf("There is no election of yours at this address.")
 	}
+	held, err := s.DeadLetters.CountDeadLetters(r.Context(), e.ID)
+	if err != nil {
+		return err
+	}
 	v := views.ElectionAdmin{
 		ID: e.ID.String(), Title: e.Title, Description: e.Description, Status: e.Status,
 		Ballots: e.BallotsCounted, BallotURL: absURL(r, "/e/"+e.ID.String()), ResultsURL: "/e/" + e.ID.String() + "/results",
+		DeadLetters: held,
 	}
 	for _, c := range e.Candidates {
 		v.Candidates = append(v.Candidates, c.Name)

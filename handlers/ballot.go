@@ -151,9 +151,14 @@ func (s *Server) handleReceipt(w http.ResponseWriter, r *http.Request) error {
 			rc.Ranking = append(rc.Ranking, name)
 		}
 	case errors.Is(err, runoff.ErrNotFound):
+		if dl, err := s.DeadLetters.DeadLetterByMessage(r.Context(), id.String()); err == nil && dl.RequeuedAt == nil {
+			rc.State, rc.Reason = "held", dl.Reason
+		} else if err != nil && !errors.Is(err, runoff.ErrNotFound) {
+			return err
+		}
 		if p, ok := s.receipt(r, id.String()); ok {
 			rc.ElectionID, rc.ElectionTitle, rc.Ranking, rc.Known = p.ElectionID, p.ElectionTitle, p.Ranking, true
-		} else if !recentV7(id, time.Hour) {
+		} else if rc.State != "held" && !recentV7(id, time.Hour) {
 			return notFoundf("No ballot with receipt number %s has been counted. Check the address; receipt links are exactly as given after voting.", id)
 		}
 	default:

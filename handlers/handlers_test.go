@@ -32,7 +32,47 @@ type fakeStore struct {
 	ballots    map[uuid.UUID]*runoff.Ballot
 	results    map[uuid.UUID]*runoff.ResultSnapshot
 	organizers map[string]*runoff.Organizer
+	dead       []runoff.DeadLetter
 	panicOn    uuid.UUID
+}
+
+func (f *fakeStore) DeadLetters(_ context.Context, electionID uuid.UUID) ([]runoff.DeadLetter, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []runoff.DeadLetter
+	for _, dl := range f.dead {
+		if dl.ElectionID != nil && *dl.ElectionID == electionID {
+			out = append(out, dl)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeStore) DeadLetter(_ context.Context, id uuid.UUID) (*runoff.DeadLetter, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, dl := range f.dead {
+		if dl.ID == id {
+			return &dl, nil
+		}
+	}
+	return nil, runoff.ErrNotFound
+}
+
+func (f *fakeStore) DeadLetterByMessage(_ context.Context, id string) (*runoff.DeadLetter, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, dl := range f.dead {
+		if dl.MessageID == id {
+			return &dl, nil
+		}
+	}
+	return nil, runoff.ErrNotFound
+}
+
+func (f *fakeStore) CountDeadLetters(ctx context.Context, electionID uuid.UUID) (int, error) {
+	dls, err := f.DeadLetters(ctx, electionID)
+	return len(dls), err
 }
 
 func newFakeStore() *fakeStore {
@@ -142,7 +182,7 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	e := &env{store: newFakeStore(), pub: &fakePublisher{}}
 	s := &handlers.Server{
-		Elections: e.store, Accounts: e.store, Publisher: e.pub,
+		Elections: e.store, DeadLetters: e.store, Accounts: e.store, Publisher: e.pub,
 		Ready:        map[string]handlers.Pinger{"postgres": pinger{}, "rabbitmq": pinger{errors.New("down")}},
 		Sessions:     handlers.NewCookieStore([]byte("0123456789abcdef0123456789abcdef"), false),
 		Log:          slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -533,7 +573,7 @@ func TestMetrics(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	pub := &fakePublisher{fail: runoff.ErrUnavailable}
 	store := newFakeStore()
-	s := &handlers.Server{Elections: store, Accounts: store, Publisher: pub,
+	s := &handlers.Server{Elections: store, DeadLetters: store, Accounts: store, Publisher: pub,
 		Sessions: handlers.NewCookieStore([]byte("0123456789abcdef0123456789abcdef"), false),
 		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)), MaxFormBytes: 1 << 10,
 		Metrics: handlers.NewMetrics(reg), MetricsHandler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), MetricsToken: "s3cret"}
@@ -557,5 +597,49 @@ func TestMetrics(t *testing.T) {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %q:\n%s", want, body)
 		}
+	}
+}
+
+func TestHeldMessages(t *testing.T) {
+	e := newEnv(t)
+	c := e.client(t)
+	signUp(t, e, c, "org@example.org")
+	owner := e.store.organizers["org@example.org"].ID
+	el := e.addElection(owner, "A", "B")
+	other := e.addElection(uuid.New(), "C", "D")
+	ballotID := uuid.Must(uuid.NewV7())
+	dl := runoff.DeadLetter{ID: uuid.Must(uuid.NewV7()), ElectionID: &el.ID, MessageID: ballotID.String(), RoutingKey: runoff.KeyVoteSubmit,
+		Reason: "candidate withdrawn <script>", Body: []byte("{}"), DeadAt: time.Now()}
+	otherDL := runoff.DeadLetter{ID: uuid.Must(uuid.NewV7()), ElectionID: &other.ID, RoutingKey: runoff.KeyVoteSubmit, Reason: "x", DeadAt: time.Now()}
+	e.store.dead = []runoff.DeadLetter{dl, otherDL}
+
+	_, body := get(t, c, e.srv.URL+"/admin/elections/"+el.ID.String())
+	if !strings.Contains(body, "1 message(s) for this election could not be carried out") {
+		t.Errorf("admin page does not mention the held message")
+	}
+	resp, body := get(t, c, e.srv.URL+"/admin/elections/"+el.ID.String()+"/dead-letters")
+	if resp.StatusCode != 200 || !strings.Contains(body, "candidate withdrawn &lt;script&gt;") || !strings.Contains(body, "/dead-letters/"+dl.ID.String()+"/requeue") {
+		t.Fatalf("held messages page: %d\n%s", resp.StatusCode, body)
+	}
+	if resp, _ := get(t, c, e.srv.URL+"/admin/elections/"+other.ID.String()+"/dead-letters"); resp.StatusCode != 404 {
+		t.Errorf("another organizer's held messages: %d", resp.StatusCode)
+	}
+	// A dead letter of another election cannot be requeued through this one.
+	if resp, _ := post(t, c, e.srv.URL+"/admin/elections/"+el.ID.String()+"/dead-letters/"+otherDL.ID.String()+"/requeue", nil); resp.StatusCode != 404 {
+		t.Errorf("requeue of another election's message: %d", resp.StatusCode)
+	}
+	resp, _ = post(t, c, e.srv.URL+"/admin/elections/"+el.ID.String()+"/dead-letters/"+dl.ID.String()+"/requeue", nil)
+	if resp.StatusCode != 303 {
+		t.Fatalf("requeue: %d", resp.StatusCode)
+	}
+	msgs := e.pub.messages()
+	var m runoff.DeadLetterRequeue
+	if len(msgs) != 1 || msgs[0].key != runoff.KeyDeadLetterRequeue || json.Unmarshal(msgs[0].body, &m) != nil || m.DeadLetterID != dl.ID || m.OrganizerID != owner || m.ElectionID != el.ID {
+		t.Fatalf("published %+v (%+v)", msgs, m)
+	}
+	// The voter's receipt says the ballot is held, not lost.
+	_, body = get(t, e.srv.Client(), e.srv.URL+"/b/"+ballotID.String())
+	if !strings.Contains(body, "could not be counted automatically") {
+		t.Errorf("receipt of a held ballot:\n%s", body)
 	}
 }

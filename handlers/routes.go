@@ -23,6 +23,14 @@ type Elections interface {
 	Result(ctx context.Context, electionID uuid.UUID) (*runoff.ResultSnapshot, error)
 }
 
+// DeadLetters reads messages the worker could not carry out.
+type DeadLetters interface {
+	DeadLetters(ctx context.Context, electionID uuid.UUID) ([]runoff.DeadLetter, error)
+	DeadLetter(ctx context.Context, id uuid.UUID) (*runoff.DeadLetter, error)
+	DeadLetterByMessage(ctx context.Context, messageID string) (*runoff.DeadLetter, error)
+	CountDeadLetters(ctx context.Context, electionID uuid.UUID) (int, error)
+}
+
 // Accounts stores organizers: the one synchronous write.
 type Accounts interface {
 	CreateOrganizer(ctx context.Context, o *runoff.Organizer) error
@@ -42,12 +50,13 @@ type Pinger interface {
 
 // Server holds the handlers' dependencies.
 type Server struct {
-	Elections Elections
-	Accounts  Accounts
-	Publisher Publisher
-	Ready     map[string]Pinger
-	Sessions  sessions.Store
-	Log       *slog.Logger
+	Elections   Elections
+	DeadLetters DeadLetters
+	Accounts    Accounts
+	Publisher   Publisher
+	Ready       map[string]Pinger
+	Sessions    sessions.Store
+	Log         *slog.Logger
 	// MaxFormBytes bounds a form body.
 	MaxFormBytes int64
 	// PasswordCost is bcrypt's cost; tests lower it.
@@ -76,6 +85,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /admin/elections/new", h(s.organizer(s.handleElectionForm)))
 	mux.Handle("POST /admin/elections", h(s.organizer(s.handleElectionCreate)))
 	mux.Handle("GET /admin/elections/{id}", h(s.organizer(s.handleElectionAdmin)))
+	mux.Handle("GET /admin/elections/{id}/dead-letters", h(s.organizer(s.handleDeadLetters)))
+	mux.Handle("POST /admin/elections/{id}/dead-letters/{dlID}/requeue", h(s.organizer(s.handleRequeue)))
 
 	mux.Handle("GET /e/{id}", h(s.handleBallotForm))
 	mux.Handle("POST /e/{id}/ballots", h(s.handleBallotSubmit))

@@ -55,6 +55,25 @@ type ElectionAdmin struct {
 	Ballots     int64
 	BallotURL   string
 	ResultsURL  string
+	DeadLetters int // messages held, not yet requeued
+}
+
+// DeadLettersPage lists an election's held messages.
+type DeadLettersPage struct {
+	ElectionID string
+	Title      string
+	Requeued   string // the dead letter whose requeue was just asked for
+	Items      []DeadLetterItem
+}
+
+// DeadLetterItem is one held message.
+type DeadLetterItem struct {
+	ID        string
+	What      string
+	MessageID string
+	Reason    string
+	DeadAt    string
+	Requeued  string // when, or empty
 }
 
 // BallotOption is one candidate as a choice on the ballot.
@@ -81,7 +100,7 @@ type Receipt struct {
 	BallotID      string
 	ElectionID    string
 	ElectionTitle string
-	State         string // queued, counted, rejected
+	State         string // queued, counted, rejected, held
 	Reason        string
 	Ranking       []string
 	Known         bool // false: queued, and this browser does not hold what was submitted
