@@ -70,7 +70,15 @@ type Server struct {
 
 // Handler returns the whole site: every route, behind cross-origin (CSRF)
 // protection and security headers.
+// A dependency left unset is a wiring mistake, reported at start rather than
+// as a 500 on the first request that needs it.
 func (s *Server) Handler() http.Handler {
+	for name, dep := range map[string]any{"Elections": s.Elections, "DeadLetters": s.DeadLetters, "Accounts": s.Accounts,
+		"Publisher": s.Publisher, "Sessions": s.Sessions, "Log": s.Log} {
+		if dep == nil {
+			panic("handlers: Server." + name + " is not set")
+		}
+	}
 	mux := http.NewServeMux()
 	h := s.handle
 

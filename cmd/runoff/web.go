@@ -45,6 +45,7 @@ func runWeb(ctx context.Context, cfg config, log *slog.Logger, onListen func(add
 
 	srv := &handlers.Server{
 		Elections:      db,
+		DeadLetters:    db,
 		Accounts:       db,
 		Publisher:      pub,
 		Ready:          map[string]handlers.Pinger{"postgres": db, "rabbitmq": pub},
