@@ -1,0 +1,77 @@
+//go:build faults
+
+package worker_test
+
+import (
+	"context"
+	"errors"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/runoff-vote/runoff"
+	"github.com/runoff-vote/runoff/worker"
+	"github.com/runoff-vote/runoff/worker/workertest"
+)
+
+// rabbitmqctl runs the broker's control tool; the faults suite runs as root
+// on the machine that runs the broker.
+func rabbitmqctl(t *testing.T, args ...string) {
+	t.Helper()
+	if out, err := exec.Command("rabbitmqctl", args...).CombinedOutput(); err != nil {
+		t.Fatalf("rabbitmqctl %v: %v\n%s", args, err, out)
+	}
+}
+
+// A broker that raises a memory alarm blocks publishers. A publish then
+// fails at once with ErrUnavailable (the web's 503) instead of hanging, and
+// publishing resumes by itself when the alarm clears.
+func TestFaultBrokerBlocked(t *testing.T) {
+	topo := workertest.Topology(t)
+	pub := worker.NewPublisher(workertest.URL(), topo, quiet())
+	defer pub.Close()
+	ctx := context.Background()
+	if err := pub.Publish(ctx, runoff.KeyVoteSubmit, uuid.NewString(), []byte("{}")); err != nil {
+		t.Fatalf("publish before the alarm: %v", err)
+	}
+
+	t.Cleanup(func() { rabbitmqctl(t, "set_vm_memory_high_watermark", "0.4") })
+	rabbitmqctl(t, "set_vm_memory_high_watermark", "0.000001")
+	// RabbitMQ tells a connection it is blocked when it next publishes: that
+	// publish waits out the publisher's bounded timeout; once the notice has
+	// arrived, publishes fail at once.
+	pub.Timeout = 2 * time.Second
+	var failures int
+	deadline := time.Now().Add(30 * time.Second)
+	for pub.Ping(ctx) == nil {
+		err := pub.Publish(ctx, runoff.KeyVoteSubmit, uuid.NewString(), []byte("{}"))
+		if !errors.Is(err, runoff.ErrUnavailable) {
+			t.Fatalf("publish during a memory alarm: %v, want ErrUnavailable", err)
+		}
+		failures++
+		if time.Now().After(deadline) {
+			t.Fatal("the publisher never heard that the broker blocks it")
+		}
+	}
+	start := time.Now()
+	err := pub.Publish(ctx, runoff.KeyVoteSubmit, uuid.NewString(), []byte("{}"))
+	if !errors.Is(err, runoff.ErrUnavailable) {
+		t.Fatalf("publish while blocked: %v, want ErrUnavailable", err)
+	}
+	t.Logf("%d publish(es) timed out before the blocked notice; then failed fast (%v): %v", failures, time.Since(start), err)
+
+	rabbitmqctl(t, "set_vm_memory_high_watermark", "0.4")
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		err := pub.Publish(ctx, runoff.KeyVoteSubmit, uuid.NewString(), []byte("{}"))
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("publishing did not resume after the alarm cleared: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
