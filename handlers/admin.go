@@ -29,7 +29,7 @@ func (s *Server) handleAdmin(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) handleElectionForm(w http.ResponseWriter, r *http.Request) error {
-	s.render(w, r, http.StatusOK, views.NewElection(s.page(r, "Create an election"), views.ElectionForm{Seats: "1"}))
+	s.render(w, r, http.StatusOK, views.NewElection(s.page(r, "Create an election"), views.ElectionForm{Seats: "1", ElectionID: uuid.Must(uuid.NewV7()).String()}))
 	return nil
 }
 
@@ -50,12 +50,13 @@ func (s *Server) handleElectionCreate(w http.ResponseWriter, r *http.Request) er
 		f.Seats = "1"
 	}
 	m := runoff.ElectionCreate{
-		ElectionID:  uuid.Must(uuid.NewV7()),
+		ElectionID:  formID(r, "election_id"),
 		OwnerID:     organizerID(r.Context()),
 		Title:       strings.TrimSpace(f.Title),
 		Description: strings.TrimSpace(f.Description),
 		RequestedAt: time.Now().UTC(),
 	}
+	f.ElectionID = m.ElectionID.String() // a form shown again keeps its ID
 	seats, seatsErr := strconv.Atoi(f.Seats)
 	m.Seats = seats
 	for i, name := range runoff.SplitCandidates(f.Candidates) {
@@ -84,7 +85,7 @@ func (s *Server) handleElectionCreate(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	if err := s.Publisher.Publish(r.Context(), runoff.KeyElectionCreate, m.ElectionID.String(), body); err != nil {
-		f.Message = "Runoff couldn't accept your election right now. Nothing was created; please submit the form again in a moment."
+		f.Message = "Runoff couldn't confirm that your election was received. Please submit the form again in a moment; if the first attempt did arrive, the election is still created only once."
 		w.Header().Set("Retry-After", "5")
 		s.Log.Warn("publish failed", "key", runoff.KeyElectionCreate, "err", err)
 		s.render(w, r, http.StatusServiceUnavailable, views.NewElection(s.page(r, "Create an election"), f))

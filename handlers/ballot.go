@@ -19,8 +19,19 @@ func (s *Server) handleBallotForm(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, views.Ballot(s.page(r, e.Title), ballotPage(e, nil, "")))
+	s.render(w, r, http.StatusOK, views.Ballot(s.page(r, e.Title), ballotPage(e, uuid.Must(uuid.NewV7()), nil, "")))
 	return nil
+}
+
+// formID returns the ID a form was rendered with (its hidden field), or a
+// new one. The ID is made when the form is shown, so that submitting the
+// same form again — after a 503, a timeout, a double click — names the same
+// ballot or election, and the worker carries it out once.
+func formID(r *http.Request, field string) uuid.UUID {
+	if id, err := uuid.Parse(r.PostFormValue(field)); err == nil && recentV7(id, 24*time.Hour) {
+		return id
+	}
+	return uuid.Must(uuid.NewV7())
 }
 
 // election reads the election named by the {id} path segment.
@@ -36,8 +47,8 @@ func (s *Server) election(r *http.Request) (*runoff.Election, error) {
 	return e, err
 }
 
-func ballotPage(e *runoff.Election, chosen []string, msg string) views.BallotPage {
-	b := views.BallotPage{ElectionID: e.ID.String(), Title: e.Title, Description: e.Description,
+func ballotPage(e *runoff.Election, ballotID uuid.UUID, chosen []string, msg string) views.BallotPage {
+	b := views.BallotPage{ElectionID: e.ID.String(), BallotID: ballotID.String(), Title: e.Title, Description: e.Description,
 		Open: e.Status == runoff.StatusOpen, Chosen: chosen, Error: msg}
 	for _, c := range e.Candidates {
 		b.Options = append(b.Options, views.BallotOption{ID: c.ID.String(), Name: c.Name})
@@ -56,6 +67,7 @@ func (s *Server) handleBallotSubmit(w http.ResponseWriter, r *http.Request) erro
 	if err := s.parseForm(w, r); err != nil {
 		return err
 	}
+	ballotID := formID(r, "ballot_id")
 	chosen, ranking, err := readRanking(r, e)
 	if err == nil && e.Status != runoff.StatusOpen {
 		err = runoff.Invalid("This election has closed, so it no longer accepts ballots.", nil)
@@ -68,10 +80,10 @@ func (s *Server) handleBallotSubmit(w http.ResponseWriter, r *http.Request) erro
 		if !errors.As(err, &p) {
 			return err
 		}
-		s.render(w, r, http.StatusUnprocessableEntity, views.Ballot(s.page(r, e.Title), ballotPage(e, chosen, p.Message)))
+		s.render(w, r, http.StatusUnprocessableEntity, views.Ballot(s.page(r, e.Title), ballotPage(e, ballotID, chosen, p.Message)))
 		return nil
 	}
-	v := runoff.VoteSubmit{BallotID: uuid.Must(uuid.NewV7()), ElectionID: e.ID, Ranking: ranking, SubmittedAt: time.Now().UTC()}
+	v := runoff.VoteSubmit{BallotID: ballotID, ElectionID: e.ID, Ranking: ranking, SubmittedAt: time.Now().UTC()}
 	body, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -79,8 +91,8 @@ func (s *Server) handleBallotSubmit(w http.ResponseWriter, r *http.Request) erro
 	if err := s.Publisher.Publish(r.Context(), runoff.KeyVoteSubmit, v.BallotID.String(), body); err != nil {
 		w.Header().Set("Retry-After", "5")
 		s.Log.Warn("publish failed", "key", runoff.KeyVoteSubmit, "err", err)
-		msg := "Runoff couldn't accept your vote right now. Nothing was recorded; please submit your ballot again in a moment. Your choices are still marked below."
-		s.render(w, r, http.StatusServiceUnavailable, views.Ballot(s.page(r, e.Title), ballotPage(e, chosen, msg)))
+		msg := "Runoff couldn't confirm that your ballot was received, so no receipt was issued. Your choices are still marked below: please submit again in a moment. If the first attempt did arrive, your ballot is still counted only once."
+		s.render(w, r, http.StatusServiceUnavailable, views.Ballot(s.page(r, e.Title), ballotPage(e, ballotID, chosen, msg)))
 		return nil
 	}
 	p := pendingReceipt{BallotID: v.BallotID.String(), ElectionID: e.ID.String(), ElectionTitle: e.Title}

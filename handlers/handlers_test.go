@@ -11,6 +11,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -337,21 +338,50 @@ func TestBadBallots(t *testing.T) {
 	}
 }
 
+var ballotIDRE = regexp.MustCompile(`name="ballot_id" value="([0-9a-f-]{36})"`)
+
 func TestBrokerDownGives503(t *testing.T) {
 	e := newEnv(t)
 	e.pub.fail = fmt.Errorf("no confirm: %w", runoff.ErrUnavailable)
 	el := e.addElection(uuid.New(), "Apple", "Banana")
-	resp, body := post(t, e.srv.Client(), e.srv.URL+"/e/"+el.ID.String()+"/ballots", url.Values{"rank1": {el.Candidates[1].ID.String()}})
-	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "Nothing was recorded") || resp.Header.Get("Retry-After") == "" {
+	_, form := get(t, e.srv.Client(), e.srv.URL+"/e/"+el.ID.String())
+	m := ballotIDRE.FindStringSubmatch(form)
+	if m == nil {
+		t.Fatal("ballot form has no ballot_id")
+	}
+	ballotID := m[1]
+	vote := url.Values{"ballot_id": {ballotID}, "rank1": {el.Candidates[1].ID.String()}}
+	resp, body := post(t, e.srv.Client(), e.srv.URL+"/e/"+el.ID.String()+"/ballots", vote)
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "no receipt was issued") || resp.Header.Get("Retry-After") == "" {
 		t.Fatalf("status %d\n%s", resp.StatusCode, body)
 	}
-	// The voter's choice is still marked.
+	// The voter's choice is still marked, and the form keeps its ballot ID,
+	// so submitting it again cannot count the ballot twice.
 	if !strings.Contains(body, `value="`+el.Candidates[1].ID.String()+`" data-name="Banana" checked`) {
 		t.Error("choice not kept on the 503 page")
+	}
+	if m := ballotIDRE.FindStringSubmatch(body); m == nil || m[1] != ballotID {
+		t.Errorf("503 page changed the ballot ID: %v", m)
 	}
 	// Reads still work.
 	if resp, _ := get(t, e.srv.Client(), e.srv.URL+"/e/"+el.ID.String()); resp.StatusCode != 200 {
 		t.Errorf("ballot page with broker down: %d", resp.StatusCode)
+	}
+	e.pub.fail = nil
+	for range 2 { // the retry, and a double click
+		if resp, _ := post(t, e.client(t), e.srv.URL+"/e/"+el.ID.String()+"/ballots", vote); resp.Header.Get("Location") != "/b/"+ballotID {
+			t.Fatalf("retry: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+	for _, msg := range e.pub.messages() {
+		if msg.id != ballotID {
+			t.Errorf("a retry published ballot %s, not %s", msg.id, ballotID)
+		}
+	}
+	// An ID that is not a fresh UUIDv7 is not trusted: a new one is made.
+	vote.Set("ballot_id", "01890a5d-ac96-774b-bcce-b302099a8057")
+	if resp, _ := post(t, e.client(t), e.srv.URL+"/e/"+el.ID.String()+"/ballots", vote); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") == "/b/01890a5d-ac96-774b-bcce-b302099a8057" {
+		t.Error("an old ballot ID from the form was used")
 	}
 }
 
@@ -465,10 +495,15 @@ func TestCreateElection(t *testing.T) {
 	if n := len(e.pub.messages()); n != 0 {
 		t.Fatalf("invalid elections published %d messages", n)
 	}
-	resp, _ := post(t, c, e.srv.URL+"/admin/elections", url.Values{"title": {"Capital"}, "description": {"Pick one"}, "candidates": {"Memphis\r\n\r\n Nashville \r\nKnoxville"}, "seats": {"1"}})
+	_, form := get(t, c, e.srv.URL+"/admin/elections/new")
+	formID := regexp.MustCompile(`name="election_id" value="([0-9a-f-]{36})"`).FindStringSubmatch(form)
+	if formID == nil {
+		t.Fatal("the new-election form has no election_id")
+	}
+	resp, _ := post(t, c, e.srv.URL+"/admin/elections", url.Values{"election_id": {formID[1]}, "title": {"Capital"}, "description": {"Pick one"}, "candidates": {"Memphis\r\n\r\n Nashville \r\nKnoxville"}, "seats": {"1"}})
 	loc := resp.Header.Get("Location")
-	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/admin/elections/") {
-		t.Fatalf("create: %d %s", resp.StatusCode, loc)
+	if resp.StatusCode != http.StatusSeeOther || loc != "/admin/elections/"+formID[1] {
+		t.Fatalf("create: %d %s, want the form's ID %s", resp.StatusCode, loc, formID[1])
 	}
 	msgs := e.pub.messages()
 	var m runoff.ElectionCreate

@@ -26,6 +26,7 @@ type AuthForm struct {
 
 // ElectionForm is the new-election form, with what was typed.
 type ElectionForm struct {
+	ElectionID  string // made when the form is shown; see handlers.formID
 	Title       string
 	Description string
 	Candidates  string
@@ -87,6 +88,7 @@ type BallotOption struct {
 // back with an error.
 type BallotPage struct {
 	ElectionID  string
+	BallotID    string // made when the ballot is shown; see handlers.formID
 	Title       string
 	Description string
 	Open        bool
