@@ -67,7 +67,7 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 		e.Status, e.Heading, e.Message = http.StatusForbidden, "Not allowed", "You don't have access to this."
 	case errors.Is(err, runoff.ErrUnavailable):
 		e.Status, e.Heading = http.StatusServiceUnavailable, "Please try again in a moment"
-		e.Message = "Runoff couldn't accept this right now. Nothing was recorded; please try again in a moment."
+		e.Message = "Runoff couldn't confirm that this was received. Please try again in a moment; doing it twice does no harm."
 	default:
 		s.Log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
