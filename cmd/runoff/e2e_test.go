@@ -302,3 +302,22 @@ func TestVotesWaitForTheWorker(t *testing.T) {
 		t.Fatalf("round 1 = %v", r1)
 	}
 }
+
+// The load generator casts through the real endpoint and waits until every
+// receipted ballot is counted; it refuses to load any other machine.
+func TestLoadGenerator(t *testing.T) {
+	a := startApp(t)
+	electionID, _ := a.setUpElection("Apple", "Banana", "Cherry")
+	var out strings.Builder
+	err := runLoad(context.Background(), []string{"--url", a.base, "--election", electionID, "--ballots", "120", "--concurrency", "4"}, &out, testWriter{t})
+	if err != nil {
+		t.Fatalf("load: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "receipted=120 refused503=0 failed=0") || !strings.Contains(out.String(), "counted: 120 of 120") {
+		t.Fatalf("load output:\n%s", out.String())
+	}
+	t.Log(out.String())
+	if err := runLoad(context.Background(), []string{"--url", "http://192.0.2.1:8080", "--election", electionID}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "loopback") {
+		t.Fatalf("load of another machine: %v", err)
+	}
+}

@@ -5,6 +5,7 @@
 //	runoff migrate    apply database migrations (the release phase)
 //	runoff tabulate   count a ballot CSV (see runoff tabulate -h)
 //	runoff demo       publish a demo election with a few hundred ballots
+//	runoff load       cast ballots over HTTP and measure receipts and counting
 //
 // All wiring lives here; configuration comes from the environment.
 package main
@@ -40,6 +41,7 @@ commands:
   migrate    apply database migrations
   tabulate   count a ballot CSV: runoff tabulate [--rules RULES.json] [--format json|table] BALLOTS.csv
   demo       publish a demo election with a few hundred ballots (for development)
+  load       cast ballots through HTTP and measure: runoff load --election ID [--ballots N] [--concurrency C]
 
 configuration (environment): PORT, DATABASE_URL, CLOUDAMQP_URL or AMQP_URL,
 SESSION_KEY, LOG_FORMAT (text|json), LOG_LEVEL (debug|info|warn|error)
@@ -53,8 +55,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return errUsage
 	}
 	cmd, rest := args[0], args[1:]
-	if cmd == "tabulate" {
+	switch cmd {
+	case "tabulate":
 		return runTabulate(ctx, rest, stdout, stderr)
+	case "load":
+		return runLoad(ctx, rest, stdout, stderr)
 	}
 	if cmd == "help" || cmd == "-h" || cmd == "--help" {
 		fmt.Fprint(stdout, usage)
