@@ -93,7 +93,7 @@ func Auth(p Page, f AuthForm) templ.Component {
 			}
 			ctx = templ.InitializeContext(ctx)
 			if f.SignUp {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<h1>Create an organizer account</h1><p>An account lets you create elections and see who may vote. Voters don't need one.</p>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<h1>Create an organizer account</h1><p>An account lets you create elections and follow their results. Voters don't need one: anyone with an election's link can vote.</p>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
