@@ -68,6 +68,9 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 	case errors.Is(err, runoff.ErrUnavailable):
 		e.Status, e.Heading = http.StatusServiceUnavailable, "Please try again in a moment"
 		e.Message = "Runoff couldn't confirm that this was received. Please try again in a moment; doing it twice does no harm."
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			e.Message = "Runoff can't show this page right now because its storage is not answering. Nothing is lost; please try again in a moment."
+		}
 	default:
 		s.Log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}

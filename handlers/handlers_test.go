@@ -35,6 +35,7 @@ type fakeStore struct {
 	organizers map[string]*runoff.Organizer
 	dead       []runoff.DeadLetter
 	panicOn    uuid.UUID
+	down       bool // Postgres not answering
 }
 
 func (f *fakeStore) DeadLetters(_ context.Context, electionID uuid.UUID) ([]runoff.DeadLetter, error) {
@@ -86,6 +87,9 @@ func (f *fakeStore) Election(_ context.Context, id uuid.UUID) (*runoff.Election,
 	defer f.mu.Unlock()
 	if id == f.panicOn && id != uuid.Nil {
 		panic("fake store exploded")
+	}
+	if f.down {
+		return nil, fmt.Errorf("fake: dial tcp: connection refused: %w", runoff.ErrUnavailable)
 	}
 	if e, ok := f.elections[id]; ok {
 		return e, nil
@@ -676,5 +680,19 @@ func TestHeldMessages(t *testing.T) {
 	_, body = get(t, e.srv.Client(), e.srv.URL+"/b/"+ballotID.String())
 	if !strings.Contains(body, "could not be counted automatically") {
 		t.Errorf("receipt of a held ballot:\n%s", body)
+	}
+}
+
+func TestStorageDownGives503(t *testing.T) {
+	e := newEnv(t)
+	el := e.addElection(uuid.New(), "A", "B")
+	e.store.mu.Lock()
+	e.store.down = true
+	e.store.mu.Unlock()
+	for _, path := range []string{"/e/" + el.ID.String(), "/e/" + el.ID.String() + "/results"} {
+		resp, body := get(t, e.srv.Client(), e.srv.URL+path)
+		if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "storage is not answering") {
+			t.Errorf("%s with storage down: %d", path, resp.StatusCode)
+		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -33,7 +32,7 @@ func (s *DB) Ballot(ctx context.Context, id uuid.UUID) (*runoff.Ballot, error) {
 	b := row.Ballot
 	var err error
 	if b.Ranking, err = parseUUIDs(row.Ranking); err != nil {
-		return nil, fmt.Errorf("store: ballot %s: %w", id, err)
+		return nil, wrapf(err, "ballot %s", id)
 	}
 	return &b, nil
 }
@@ -220,7 +219,7 @@ func (s *DB) StoreVotes(ctx context.Context, votes []runoff.VoteSubmit) (out []O
 		return err
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("store: store votes: %w", err)
+		return nil, nil, wrapf(err, "store votes")
 	}
 	return out, touched, nil
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -28,7 +27,7 @@ func (s *DB) SaveDeadLetters(ctx context.Context, dls []runoff.DeadLetter) error
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("store: save dead letters: %w", err)
+		return wrapf(err, "save dead letters")
 	}
 	return nil
 }
@@ -41,7 +40,7 @@ func (s *DB) DeadLetters(ctx context.Context, electionID uuid.UUID) ([]runoff.De
 	err := s.db.SelectContext(ctx, &dls, `SELECT `+deadLetterColumns+` FROM dead_letters
 		WHERE election_id = $1 ORDER BY dead_at DESC, id DESC LIMIT 500`, electionID)
 	if err != nil {
-		return nil, fmt.Errorf("store: dead letters of %s: %w", electionID, err)
+		return nil, wrapf(err, "dead letters of %s", electionID)
 	}
 	return dls, nil
 }
@@ -70,7 +69,7 @@ func (s *DB) DeadLetterByMessage(ctx context.Context, messageID string) (*runoff
 // MarkRequeued records that a dead letter was published again.
 func (s *DB) MarkRequeued(ctx context.Context, id uuid.UUID, at time.Time) error {
 	if _, err := s.db.ExecContext(ctx, `UPDATE dead_letters SET requeued_at = $2 WHERE id = $1 AND requeued_at IS NULL`, id, at); err != nil {
-		return fmt.Errorf("store: requeue %s: %w", id, err)
+		return wrapf(err, "requeue %s", id)
 	}
 	return nil
 }
@@ -80,7 +79,7 @@ func (s *DB) CountDeadLetters(ctx context.Context, electionID uuid.UUID) (int, e
 	var n int
 	err := s.db.GetContext(ctx, &n, `SELECT count(*) FROM dead_letters WHERE election_id = $1 AND requeued_at IS NULL`, electionID)
 	if err != nil {
-		return 0, fmt.Errorf("store: count dead letters of %s: %w", electionID, err)
+		return 0, wrapf(err, "count dead letters of %s", electionID)
 	}
 	return n, nil
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
@@ -25,7 +24,7 @@ func (s *DB) Election(ctx context.Context, id uuid.UUID) (*runoff.Election, erro
 		return nil, notFound(err, "election "+id.String())
 	}
 	if err := s.db.SelectContext(ctx, &e.Candidates, candidatesSQL, id); err != nil {
-		return nil, fmt.Errorf("store: candidates of %s: %w", id, err)
+		return nil, wrapf(err, "candidates of %s", id)
 	}
 	return &e, nil
 }
@@ -39,7 +38,7 @@ FROM elections WHERE owner_id = $1 ORDER BY created_at DESC, id DESC LIMIT 500`
 func (s *DB) ElectionsByOwner(ctx context.Context, owner uuid.UUID) ([]runoff.Election, error) {
 	var es []runoff.Election
 	if err := s.db.SelectContext(ctx, &es, electionsByOwnerSQL, owner); err != nil {
-		return nil, fmt.Errorf("store: elections of %s: %w", owner, err)
+		return nil, wrapf(err, "elections of %s", owner)
 	}
 	return es, nil
 }
@@ -113,7 +112,7 @@ func (s *DB) CreateElections(ctx context.Context, ms []runoff.ElectionCreate) ([
 	})
 	if err != nil {
 		// Every message keeps its place; the caller retries the batch.
-		return nil, fmt.Errorf("store: create elections: %w", err)
+		return nil, wrapf(err, "create elections")
 	}
 	return out, nil
 }

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"embed"
-	"fmt"
 	"io/fs"
 	"sort"
 	"strings"
@@ -26,21 +25,21 @@ const migrateLock = 7_200_431_337
 func (s *DB) Migrate(ctx context.Context) ([]string, error) {
 	conn, err := s.db.Connx(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("store: migrate: %w", err)
+		return nil, wrapf(err, "migrate")
 	}
 	defer conn.Close()
 	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, migrateLock); err != nil {
-		return nil, fmt.Errorf("store: migrate: lock: %w", err)
+		return nil, wrapf(err, "migrate: lock")
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrateLock)
 
 	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
-		return nil, fmt.Errorf("store: migrate: %w", err)
+		return nil, wrapf(err, "migrate")
 	}
 	var done []string
 	if err := conn.SelectContext(ctx, &done, `SELECT name FROM schema_migrations`); err != nil {
-		return nil, fmt.Errorf("store: migrate: %w", err)
+		return nil, wrapf(err, "migrate")
 	}
 	applied := make(map[string]bool, len(done))
 	for _, n := range done {
@@ -48,7 +47,7 @@ func (s *DB) Migrate(ctx context.Context) ([]string, error) {
 	}
 	names, err := fs.Glob(migrations, "migrations/*.sql")
 	if err != nil {
-		return nil, fmt.Errorf("store: migrate: %w", err)
+		return nil, wrapf(err, "migrate")
 	}
 	sort.Strings(names)
 	var ran []string
@@ -59,22 +58,22 @@ func (s *DB) Migrate(ctx context.Context) ([]string, error) {
 		}
 		body, err := migrations.ReadFile(path)
 		if err != nil {
-			return ran, fmt.Errorf("store: migrate %s: %w", name, err)
+			return ran, wrapf(err, "migrate %s", name)
 		}
 		tx, err := conn.BeginTxx(ctx, nil)
 		if err != nil {
-			return ran, fmt.Errorf("store: migrate %s: %w", name, err)
+			return ran, wrapf(err, "migrate %s", name)
 		}
 		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 			tx.Rollback()
-			return ran, fmt.Errorf("store: migrate %s: %w", name, err)
+			return ran, wrapf(err, "migrate %s", name)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name) VALUES ($1)`, name); err != nil {
 			tx.Rollback()
-			return ran, fmt.Errorf("store: migrate %s: %w", name, err)
+			return ran, wrapf(err, "migrate %s", name)
 		}
 		if err := tx.Commit(); err != nil {
-			return ran, fmt.Errorf("store: migrate %s: %w", name, err)
+			return ran, wrapf(err, "migrate %s", name)
 		}
 		ran = append(ran, name)
 	}

@@ -24,7 +24,7 @@ func (s *DB) CreateOrganizer(ctx context.Context, o *runoff.Organizer) error {
 		return fmt.Errorf("store: organizer %s: %w", o.Email, runoff.ErrConflict)
 	}
 	if err != nil {
-		return fmt.Errorf("store: create organizer: %w", err)
+		return wrapf(err, "create organizer")
 	}
 	return nil
 }

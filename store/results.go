@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"fmt"
 
 	"github.com/google/uuid"
 	"github.com/lib/pq"
@@ -30,7 +29,7 @@ const rankingCountsSQL = `SELECT ranking::text[], count FROM ranking_counts WHER
 func (s *DB) Tally(ctx context.Context, id uuid.UUID) (*Tally, error) {
 	tx, err := s.db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
 	if err != nil {
-		return nil, fmt.Errorf("store: tally %s: %w", id, err)
+		return nil, wrapf(err, "tally %s", id)
 	}
 	defer tx.Rollback()
 	var e runoff.Election
@@ -38,11 +37,11 @@ func (s *DB) Tally(ctx context.Context, id uuid.UUID) (*Tally, error) {
 		return nil, notFound(err, "election "+id.String())
 	}
 	if err := tx.SelectContext(ctx, &e.Candidates, candidatesSQL, id); err != nil {
-		return nil, fmt.Errorf("store: tally %s: %w", id, err)
+		return nil, wrapf(err, "tally %s", id)
 	}
 	rows, err := tx.QueryContext(ctx, rankingCountsSQL, id)
 	if err != nil {
-		return nil, fmt.Errorf("store: tally %s: %w", id, err)
+		return nil, wrapf(err, "tally %s", id)
 	}
 	defer rows.Close()
 	t := &Tally{Election: &e}
@@ -50,15 +49,15 @@ func (s *DB) Tally(ctx context.Context, id uuid.UUID) (*Tally, error) {
 		var ranking pq.StringArray
 		var rc RankingCount
 		if err := rows.Scan(&ranking, &rc.Count); err != nil {
-			return nil, fmt.Errorf("store: tally %s: %w", id, err)
+			return nil, wrapf(err, "tally %s", id)
 		}
 		if rc.Ranking, err = parseUUIDs(ranking); err != nil {
-			return nil, fmt.Errorf("store: tally %s: %w", id, err)
+			return nil, wrapf(err, "tally %s", id)
 		}
 		t.Rankings = append(t.Rankings, rc)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: tally %s: %w", id, err)
+		return nil, wrapf(err, "tally %s", id)
 	}
 	return t, nil
 }
@@ -75,7 +74,7 @@ WHERE results.ballots_counted <= EXCLUDED.ballots_counted`
 // SaveResult stores a results snapshot unless a newer one is there.
 func (s *DB) SaveResult(ctx context.Context, r runoff.ResultSnapshot) error {
 	if _, err := s.db.ExecContext(ctx, saveResultSQL, r.ElectionID, r.BallotsCounted, r.Report); err != nil {
-		return fmt.Errorf("store: save result %s: %w", r.ElectionID, err)
+		return wrapf(err, "save result %s", r.ElectionID)
 	}
 	return nil
 }
@@ -102,7 +101,7 @@ ORDER BY e.id LIMIT $1`
 func (s *DB) StaleElections(ctx context.Context, limit int) ([]uuid.UUID, error) {
 	var ids []uuid.UUID
 	if err := s.db.SelectContext(ctx, &ids, staleElectionsSQL, limit); err != nil {
-		return nil, fmt.Errorf("store: stale elections: %w", err)
+		return nil, wrapf(err, "stale elections")
 	}
 	return ids, nil
 }

@@ -5,12 +5,16 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"syscall"
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	_ "github.com/lib/pq" // the Postgres driver, registered as "postgres"
+	"github.com/lib/pq" // also registers the driver as "postgres"
 
 	"github.com/runoff-vote/runoff"
 )
@@ -24,7 +28,7 @@ type DB struct {
 func Open(ctx context.Context, url string) (*DB, error) {
 	db, err := sqlx.Open("postgres", url)
 	if err != nil {
-		return nil, fmt.Errorf("store: open: %w", err)
+		return nil, wrapf(err, "open")
 	}
 	db.SetMaxOpenConns(20)
 	db.SetMaxIdleConns(10)
@@ -33,7 +37,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	defer cancel()
 	if err := db.PingContext(pingCtx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("store: connect: %w", err)
+		return nil, wrapf(err, "connect")
 	}
 	return &DB{db: db}, nil
 }
@@ -44,7 +48,7 @@ func (s *DB) Close() error { return s.db.Close() }
 // Ping checks that Postgres answers; /readyz uses it.
 func (s *DB) Ping(ctx context.Context) error {
 	if err := s.db.PingContext(ctx); err != nil {
-		return fmt.Errorf("store: ping: %w", err)
+		return wrapf(err, "ping")
 	}
 	return nil
 }
@@ -54,5 +58,31 @@ func notFound(err error, what string) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("store: %s: %w", what, runoff.ErrNotFound)
 	}
-	return fmt.Errorf("store: %s: %w", what, err)
+	return wrapf(err, "%s", what)
+}
+
+// wrapf names the operation that failed. When Postgres could not be reached
+// it adds runoff.ErrUnavailable, so the web answers 503 ("try again in a
+// moment") rather than 500, and logs a warning rather than an error.
+func wrapf(err error, format string, args ...any) error {
+	if unreachable(err) {
+		return fmt.Errorf("store: "+format+": %w: %w", append(args, runoff.ErrUnavailable, err)...)
+	}
+	return fmt.Errorf("store: "+format+": %w", append(args, err)...)
+}
+
+// unreachable reports a failure to reach Postgres, rather than one of a
+// query: a network error, a dropped connection, or a server that is
+// starting up or shutting down (classes 08 and 57).
+func unreachable(err error) bool {
+	var opErr *net.OpError
+	if errors.As(err, &opErr) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNREFUSED) {
+		return true
+	}
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		class := pqErr.Code.Class()
+		return class == "08" || class == "57"
+	}
+	return false
 }

@@ -251,3 +251,16 @@ func TestResultsSnapshotMonotonic(t *testing.T) {
 		t.Fatalf("still stale: %v", stale)
 	}
 }
+
+// Postgres not answering is "unavailable" (the web's 503), not a bug (500).
+func TestUnreachableIsUnavailable(t *testing.T) {
+	_, err := store.Open(context.Background(), "postgres://runoff@127.0.0.1:1/runoff?sslmode=disable&connect_timeout=2")
+	if !errors.Is(err, runoff.ErrUnavailable) {
+		t.Fatalf("Open of a closed port: %v, want ErrUnavailable", err)
+	}
+	db, _ := storetest.MustOpen(t)
+	db.Close()
+	if _, err := db.Election(context.Background(), uuid.New()); errors.Is(err, runoff.ErrUnavailable) || errors.Is(err, runoff.ErrNotFound) {
+		t.Fatalf("a closed pool is a bug, not an outage: %v", err)
+	}
+}
