@@ -1,0 +1,494 @@
+//go:build faults
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/runoff-vote/runoff/store/storetest"
+	"github.com/runoff-vote/runoff/worker"
+	"github.com/runoff-vote/runoff/worker/workertest"
+)
+
+// runoffBin is the real binary, built once by TestMain, so that web and
+// worker run as processes of their own that a test can kill -9.
+var runoffBin string
+
+// cluster is one test's Runoff: its own database and queues, and web and
+// worker processes running the real binary against the real services.
+type cluster struct {
+	t        *testing.T
+	env      []string
+	dbURL    string
+	topo     worker.Topology
+	db       *sql.DB
+	web      *proc
+	webPort  int
+	base     atomic.Value // string: where the web listens now
+	workers  []*proc
+	nextProc atomic.Int64
+
+	amqpMu   sync.Mutex
+	amqpConn *amqp.Connection // for watching queue depths; redialled as needed
+}
+
+func newCluster(t *testing.T) *cluster {
+	t.Helper()
+	dbURL := storetest.NewURL(t)
+	prefix := workertest.Prefix(t)
+	c := &cluster{t: t, dbURL: dbURL, topo: worker.DefaultTopology().WithPrefix(prefix)}
+	// Later entries win, so whatever the caller's shell has set is overridden;
+	// CLOUDAMQP_URL would take precedence over AMQP_URL, so it is emptied.
+	c.env = append(os.Environ(),
+		"DATABASE_URL="+dbURL,
+		"AMQP_URL="+workertest.URL(),
+		"CLOUDAMQP_URL=",
+		"RUNOFF_QUEUE_PREFIX="+prefix,
+		"SESSION_KEY=faults-session-key-0123456789abcdef0123456789",
+		"LOG_FORMAT=text",
+		"DYNO=",
+		"LOG_LEVEL=info",
+	)
+	db, err := sql.Open("postgres", dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	c.db = db
+	t.Cleanup(func() {
+		c.amqpMu.Lock()
+		defer c.amqpMu.Unlock()
+		if c.amqpConn != nil {
+			c.amqpConn.Close()
+		}
+	})
+	m := c.start("migrate")
+	select {
+	case <-m.done:
+	case <-time.After(2 * time.Minute):
+		t.Fatal("runoff migrate did not finish")
+	}
+	if m.exitErr != nil {
+		t.Fatalf("runoff migrate: %v\n%s", m.exitErr, m.tail(30))
+	}
+	return c
+}
+
+// proc is one runoff process; its stderr (the log) goes to a file that is
+// shown, in part, when the test fails, and kept in $RUNOFF_FAULTS_LOGS if
+// that is set.
+type proc struct {
+	name    string
+	cmd     *exec.Cmd
+	logPath string
+	lines   *lineWatcher
+	done    chan struct{} // closed when the process has exited
+	exitErr error
+}
+
+func (c *cluster) start(args ...string) *proc { return c.startEnv(nil, args...) }
+
+// startEnv starts the binary with extra environment on top of the cluster's.
+func (c *cluster) startEnv(extra []string, args ...string) *proc {
+	c.t.Helper()
+	n := c.nextProc.Add(1)
+	name := fmt.Sprintf("%s-%d", args[0], n)
+	p := &proc{name: name, logPath: filepath.Join(c.t.TempDir(), name+".log"), done: make(chan struct{})}
+	f, err := os.Create(p.logPath)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	p.lines = newLineWatcher(f)
+	p.cmd = exec.Command(runoffBin, args...)
+	p.cmd.Env = append(append([]string(nil), c.env...), extra...)
+	p.cmd.Stdout = p.lines
+	p.cmd.Stderr = p.lines
+	// If the test binary itself dies, take the children with it.
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := p.cmd.Start(); err != nil {
+		f.Close()
+		c.t.Fatalf("start %s: %v", name, err)
+	}
+	go func() {
+		p.exitErr = p.cmd.Wait()
+		f.Close()
+		close(p.done)
+	}()
+	c.t.Cleanup(func() {
+		if p.alive() {
+			p.cmd.Process.Kill()
+		}
+		<-p.done
+		if dir := os.Getenv("RUNOFF_FAULTS_LOGS"); dir != "" {
+			if b, err := os.ReadFile(p.logPath); err == nil {
+				os.WriteFile(filepath.Join(dir, c.t.Name()+"-"+p.name+".log"), b, 0o644)
+			}
+		}
+		if c.t.Failed() {
+			c.t.Logf("--- last lines of %s (pid %d, %v) ---\n%s", p.name, p.cmd.Process.Pid, p.exitErr, p.tail(25))
+		}
+	})
+	return p
+}
+
+func (p *proc) alive() bool {
+	select {
+	case <-p.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// kill9 kills the process with SIGKILL, as a crash or the OOM killer would,
+// and waits until it is gone.
+func (p *proc) kill9(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil && p.alive() {
+		t.Fatalf("kill -9 %s: %v", p.name, err)
+	}
+	<-p.done
+}
+
+// terminate sends SIGTERM, as a platform does on deploy or scale-down, and
+// reports how the process ended.
+func (p *proc) terminate(t *testing.T) error {
+	t.Helper()
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+		return p.exitErr
+	case <-time.After(60 * time.Second):
+		p.cmd.Process.Kill()
+		<-p.done
+		return fmt.Errorf("%s did not exit within 60s of SIGTERM", p.name)
+	}
+}
+
+func (p *proc) tail(n int) string {
+	b, _ := os.ReadFile(p.logPath)
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// logCount counts the log lines containing s.
+func (p *proc) logCount(s string) int {
+	b, _ := os.ReadFile(p.logPath)
+	return bytes.Count(b, []byte(s))
+}
+
+// lineWatcher writes a process's output to a file and lets a test wait for
+// a line that matches a pattern.
+type lineWatcher struct {
+	mu      sync.Mutex
+	w       *os.File
+	partial []byte
+	lines   []string
+	changed chan struct{}
+}
+
+func newLineWatcher(w *os.File) *lineWatcher {
+	return &lineWatcher{w: w, changed: make(chan struct{})}
+}
+
+func (l *lineWatcher) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.w.Write(b)
+	l.partial = append(l.partial, b...)
+	consumed := 0
+	for {
+		i := bytes.IndexByte(l.partial[consumed:], '\n')
+		if i < 0 {
+			break
+		}
+		l.lines = append(l.lines, string(l.partial[consumed:consumed+i]))
+		consumed += i + 1
+	}
+	if consumed > 0 {
+		l.partial = append(l.partial[:0], l.partial[consumed:]...)
+		close(l.changed)
+		l.changed = make(chan struct{})
+	}
+	return len(b), nil
+}
+
+// wait returns the first submatch of the first line matching re, waiting
+// until one is written, the process exits, or the deadline passes.
+func (l *lineWatcher) wait(re *regexp.Regexp, exited <-chan struct{}, within time.Duration) (string, error) {
+	deadline := time.After(within)
+	seen := 0
+	for {
+		l.mu.Lock()
+		for ; seen < len(l.lines); seen++ {
+			if m := re.FindStringSubmatch(l.lines[seen]); m != nil {
+				l.mu.Unlock()
+				if len(m) > 1 {
+					return m[1], nil
+				}
+				return m[0], nil
+			}
+		}
+		changed := l.changed
+		l.mu.Unlock()
+		select {
+		case <-changed:
+		case <-exited:
+			return "", errors.New("process exited")
+		case <-deadline:
+			return "", fmt.Errorf("no line matching %q within %v", re, within)
+		}
+	}
+}
+
+var (
+	listeningRE       = regexp.MustCompile(`msg=listening .*addr=\S*:(\d+)`)
+	workerConnectedRE = regexp.MustCompile(`msg="worker connected"`)
+)
+
+// startWeb starts a web process on port (0: any) and waits until it
+// listens and answers; the load driver follows c.baseURL.
+func (c *cluster) startWeb(port int) *proc {
+	c.t.Helper()
+	p, err := c.tryStartWeb(port)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return p
+}
+
+func (c *cluster) tryStartWeb(port int) (*proc, error) {
+	c.t.Helper()
+	p := c.startEnv([]string{"PORT=" + strconv.Itoa(port)}, "web")
+	got, err := p.lines.wait(listeningRE, p.done, 60*time.Second)
+	if err != nil {
+		p.kill9(c.t)
+		return nil, fmt.Errorf("web did not start on port %d: %v\n%s", port, err, p.tail(30))
+	}
+	c.webPort, _ = strconv.Atoi(got)
+	c.web = p
+	c.base.Store("http://127.0.0.1:" + got)
+	waitUntil(c.t, "web answers /healthz", 60*time.Second, func() bool {
+		resp, err := http.Get(c.baseURL() + "/healthz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	})
+	return p, nil
+}
+
+func (c *cluster) baseURL() string { return c.base.Load().(string) }
+
+// startWorker starts a worker process and waits until it consumes.
+func (c *cluster) startWorker(extra ...string) *proc {
+	c.t.Helper()
+	p := c.startEnv(extra, "worker")
+	if _, err := p.lines.wait(workerConnectedRE, p.done, 60*time.Second); err != nil {
+		c.t.Fatalf("worker did not start: %v\n%s", err, p.tail(30))
+	}
+	c.workers = append(c.workers, p)
+	return p
+}
+
+// stopAll stops the web and every live worker with SIGTERM, and checks that
+// each shut down cleanly: a worker finishes and acks the batch in hand.
+func (c *cluster) stopAll() {
+	c.t.Helper()
+	for _, p := range append([]*proc{c.web}, c.workers...) {
+		if p == nil || !p.alive() {
+			continue
+		}
+		if err := p.terminate(c.t); err != nil {
+			c.t.Errorf("%s after SIGTERM: %v\n%s", p.name, err, p.tail(20))
+		}
+	}
+}
+
+// depth is the number of ready messages in a queue, on one long-lived
+// connection (workertest.Depth opens one per call, fine for a final check
+// but not for polling).
+func (c *cluster) depth(queue string) (int, error) {
+	c.amqpMu.Lock()
+	defer c.amqpMu.Unlock()
+	if c.amqpConn == nil || c.amqpConn.IsClosed() {
+		conn, err := amqp.Dial(workertest.URL())
+		if err != nil {
+			return 0, err
+		}
+		c.amqpConn = conn
+	}
+	ch, err := c.amqpConn.Channel()
+	if err != nil {
+		c.amqpConn.Close()
+		return 0, err
+	}
+	defer ch.Close()
+	q, err := ch.QueueDeclarePassive(queue, true, false, false, false, amqp.Table{amqp.QueueTypeArg: amqp.QueueTypeQuorum})
+	if err != nil {
+		return 0, err
+	}
+	return q.Messages, nil
+}
+
+// waitUntil polls cond; the bound only stops a broken test from hanging.
+func waitUntil(t *testing.T, what string, within time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up after %v waiting for: %s", within, what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// ---- the shared services ----
+//
+// A test that stops a service registers, before it stops it, a cleanup that
+// starts it again and waits until it answers, so the next tests (and
+// whoever else uses this machine's services) find it as it was, even when
+// the test fails half-way.
+
+func command(ctx context.Context, name string, args ...string) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, name, args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s %s: %w\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return nil
+}
+
+func requireCommand(t *testing.T, name string) {
+	t.Helper()
+	if _, err := exec.LookPath(name); err != nil {
+		t.Fatalf("this fault test needs %s on PATH (and root): %v", name, err)
+	}
+}
+
+// stopRabbitMQ stops the broker application (the Erlang node stays up).
+func stopRabbitMQ(t *testing.T) {
+	t.Helper()
+	requireCommand(t, "rabbitmqctl")
+	t.Cleanup(func() {
+		if err := startRabbitMQ(); err != nil {
+			t.Errorf("restoring RabbitMQ: %v", err)
+		}
+	})
+	if err := command(context.Background(), "rabbitmqctl", "stop_app"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// startRabbitMQ starts the broker application (a no-op when it runs) and
+// waits until it accepts AMQP connections.
+func startRabbitMQ() error {
+	if err := command(context.Background(), "rabbitmqctl", "start_app"); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		conn, err := amqp.Dial(workertest.URL())
+		if err == nil {
+			_, err = conn.Channel()
+			conn.Close()
+			if err == nil {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("RabbitMQ does not answer at %s: %w", workertest.URL(), err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// pgCluster finds the Debian cluster (version, name) listening on the port
+// of the test server.
+func pgCluster(t *testing.T) (version, name string) {
+	t.Helper()
+	requireCommand(t, "pg_lsclusters")
+	requireCommand(t, "pg_ctlcluster")
+	port := "5432"
+	if u, err := url.Parse(storetest.AdminURL()); err == nil && u.Port() != "" {
+		port = u.Port()
+	}
+	out, err := exec.Command("pg_lsclusters", "--no-header").Output()
+	if err != nil {
+		t.Fatalf("pg_lsclusters: %v", err)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 3 && f[2] == port {
+			return f[0], f[1]
+		}
+	}
+	t.Fatalf("no local PostgreSQL cluster on port %s in pg_lsclusters:\n%s", port, out)
+	return "", ""
+}
+
+// stopPostgres stops the server in fast mode: sessions are disconnected,
+// transactions in flight roll back, as in a restart or a failover.
+func stopPostgres(t *testing.T, version, name string) {
+	t.Helper()
+	t.Cleanup(func() {
+		if err := startPostgres(version, name); err != nil {
+			t.Errorf("restoring PostgreSQL: %v", err)
+		}
+	})
+	if err := command(context.Background(), "pg_ctlcluster", "--skip-systemctl-redirect", version, name, "stop", "-m", "fast"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// startPostgres starts the server unless it runs, and waits until it
+// answers queries.
+func startPostgres(version, name string) error {
+	if exec.Command("pg_ctlcluster", "--skip-systemctl-redirect", version, name, "status").Run() != nil {
+		if err := command(context.Background(), "pg_ctlcluster", "--skip-systemctl-redirect", version, name, "start"); err != nil {
+			return err
+		}
+	}
+	db, err := sql.Open("postgres", storetest.AdminURL())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, err = db.ExecContext(ctx, "SELECT 1")
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("PostgreSQL does not answer at %s: %w", storetest.AdminURL(), err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}

@@ -1,0 +1,355 @@
+//go:build faults
+
+// Fault tests: the real binary's web and worker run as processes of their
+// own against the real PostgreSQL and RabbitMQ, a stream of ballots goes
+// through the real HTTP endpoint, and each test breaks something in the
+// middle of it — kills the worker or the web with SIGKILL, restarts
+// RabbitMQ or PostgreSQL, injects poison messages, runs three workers at
+// once. Afterwards every ballot that got a receipt must be stored exactly
+// once, the counts and results must equal a recount, and the queues must
+// be empty.
+//
+//	go test -tags faults -count=1 -timeout 20m -run Fault -v ./cmd/runoff/
+//
+// These tests stop and start this machine's PostgreSQL and RabbitMQ (as
+// root, with rabbitmqctl and pg_ctlcluster) and always start them again.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/runoff-vote/runoff"
+	"github.com/runoff-vote/runoff/worker/workertest"
+)
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "runoff-faults-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "faults:", err)
+		os.Exit(1)
+	}
+	runoffBin = filepath.Join(dir, "runoff")
+	build := exec.Command("go", "build", "-o", runoffBin, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "faults: go build:", err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// 1. The worker is killed with SIGKILL five times mid-stream, and started
+// again each time: batches in hand die uncommitted or committed-but-unacked,
+// and are redelivered; nothing is lost and nothing counted twice.
+func TestFaultWorkerKilled(t *testing.T) {
+	c := newCluster(t)
+	c.startWeb(0)
+	w := c.startWorker()
+	e := c.setUpElection()
+	d := c.drive(e, loadOptions{clients: 4, perSecond: 300, maxSent: 20000})
+	d.waitReceipts("the stream starts", 0, 200)
+
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 5 {
+		time.Sleep(time.Second + time.Duration(rng.Int64N(int64(time.Second))))
+		before := d.receipted()
+		w.kill9(t)
+		w = c.startWorker()
+		t.Logf("kill %d: worker killed and restarted at %d receipts", i+1, before)
+	}
+	time.Sleep(time.Second)
+	c.check("worker_kill9", d, checkOptions{})
+}
+
+// 2. RabbitMQ's application is stopped mid-stream and started again: while
+// it is down votes get the 503 page and no receipt; afterwards the same web
+// and worker processes publish and consume again by themselves.
+func TestFaultRabbitMQRestart(t *testing.T) {
+	c := newCluster(t)
+	web := c.startWeb(0)
+	w := c.startWorker()
+	e := c.setUpElection()
+	d := c.drive(e, loadOptions{clients: 4, perSecond: 300, maxSent: 20000})
+	d.waitReceipts("the stream starts", 0, 300)
+
+	rejectedBefore := d.rejected.Load()
+	stopRabbitMQ(t)
+	waitUntil(t, "503s while the broker is down", time.Minute, func() bool { return d.rejected.Load() > rejectedBefore })
+	// Requests that had their confirm before the stop may still be
+	// answering; after that, no publish can be confirmed, so no receipt.
+	time.Sleep(2 * time.Second)
+	during := d.receipted()
+	time.Sleep(3 * time.Second)
+	if got := d.receipted(); got != during {
+		t.Errorf("%d receipts given while RabbitMQ was down", got-during)
+	}
+	if err := startRabbitMQ(); err != nil {
+		t.Fatal(err)
+	}
+	after := d.receipted()
+	d.waitReceipts("receipts resume after RabbitMQ is back", after, 300)
+	time.Sleep(time.Second)
+
+	if !web.alive() || !w.alive() || c.web != web || len(c.workers) != 1 {
+		t.Errorf("web or worker process did not survive the broker restart")
+	}
+	if w.logCount("worker connected") < 2 {
+		t.Errorf("the worker did not reconnect by itself:\n%s", w.tail(20))
+	}
+	c.check("rabbitmq_restart", d, checkOptions{})
+}
+
+// 3. PostgreSQL is restarted (fast shutdown: sessions cut, transactions in
+// flight rolled back) while the worker has a backlog in hand. Its batches
+// fail and are retried until Postgres is back; the web's reads fail
+// meanwhile (the driver counts them) and recover by themselves.
+func TestFaultPostgresRestart(t *testing.T) {
+	version, name := pgCluster(t)
+	c := newCluster(t)
+	web := c.startWeb(0)
+	w := c.startWorker()
+	e := c.setUpElection()
+	d := c.drive(e, loadOptions{clients: 4, perSecond: 300, maxSent: 20000})
+	d.waitReceipts("the stream starts", 0, 300)
+
+	// Pause the worker briefly so that it holds a backlog of votes when
+	// Postgres goes away, as a busy worker would.
+	t.Cleanup(func() { w.cmd.Process.Signal(syscall.SIGCONT) })
+	if err := w.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	backlogFrom := d.receipted()
+	d.waitReceipts("a backlog builds up", backlogFrom, 200)
+	stopPostgres(t, version, name)
+	if err := w.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the worker fails a batch and retries", time.Minute, func() bool {
+		return w.logCount("batch failed; retrying") > 0
+	})
+	time.Sleep(3 * time.Second)
+	if err := startPostgres(version, name); err != nil {
+		t.Fatal(err)
+	}
+	d.waitReceipts("receipts resume after Postgres is back", d.receipted(), 300)
+	time.Sleep(time.Second)
+
+	if !web.alive() || !w.alive() || c.web != web || len(c.workers) != 1 {
+		t.Errorf("web or worker process did not survive the Postgres restart")
+	}
+	c.check("postgres_restart", d, checkOptions{})
+	t.Logf("worker retried batches %d times; web requests failed while Postgres was down: %d",
+		w.logCount("batch failed; retrying"), d.otherCode.Load()+d.rejected.Load())
+}
+
+// 4. The web process is killed with SIGKILL three times mid-stream and
+// started again (on the same port when it is free; the driver follows).
+// Requests in flight get no answer; every receipt given is honoured.
+func TestFaultWebKilled(t *testing.T) {
+	c := newCluster(t)
+	c.startWeb(0)
+	c.startWorker()
+	e := c.setUpElection()
+	d := c.drive(e, loadOptions{clients: 4, perSecond: 300, maxSent: 20000})
+	d.waitReceipts("the stream starts", 0, 200)
+
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range 3 {
+		time.Sleep(time.Second + time.Duration(rng.Int64N(int64(time.Second))))
+		port := c.webPort
+		noAnswer := d.noAnswer.Load()
+		c.web.kill9(t)
+		waitUntil(t, "the voters notice the web is gone", time.Minute, func() bool { return d.noAnswer.Load() > noAnswer })
+		c.restartWeb(port)
+		d.waitReceipts("receipts resume after the web restarts", d.receipted(), 200)
+		t.Logf("kill %d: web killed on port %d and restarted on %d", i+1, port, c.webPort)
+	}
+	time.Sleep(time.Second)
+	c.check("web_kill9", d, checkOptions{})
+}
+
+// restartWeb starts the web on port again, as a platform restarts a dyno
+// behind its router; if a client's ephemeral port took the port meanwhile,
+// on any port (the driver follows).
+func (c *cluster) restartWeb(port int) {
+	c.t.Helper()
+	if _, err := c.tryStartWeb(port); err != nil {
+		c.t.Logf("%v; starting it on another port", err)
+		c.startWeb(0)
+	}
+}
+
+// 5. Poison messages are published straight into the exchange among the
+// ballots: malformed JSON, unknown routing keys, a vote for an election
+// that does not exist, a message_id that is not its ballot's ID, a vote
+// without a ballot ID. Each is dead-lettered once, with the reason (the
+// x-runoff-reason header, kept by the worker in dead_letters), none is
+// stored as a ballot, and the stream around them flows.
+func TestFaultPoisonMessages(t *testing.T) {
+	c := newCluster(t)
+	c.startWeb(0)
+	c.startWorker()
+	e := c.setUpElection()
+	d := c.drive(e, loadOptions{clients: 4, perSecond: 300, maxSent: 20000})
+	d.waitReceipts("the stream starts", 0, 200)
+
+	type poison struct {
+		key, messageID string
+		body           []byte
+		reason         string // what the dead letter's reason must say
+	}
+	vote := func(ballot, electionID uuid.UUID) []byte {
+		b, _ := json.Marshal(runoff.VoteSubmit{BallotID: ballot, ElectionID: electionID,
+			Ranking: []uuid.UUID{uuid.MustParse(e.ids[0])}, SubmittedAt: time.Now().UTC()})
+		return b
+	}
+	real := uuid.MustParse(e.id)
+	// The one message whose message_id cannot be unique: a vote without a
+	// ballot ID (its message_id must match the nil ID, or be empty).
+	poisons := []poison{{runoff.KeyVoteSubmit, uuid.Nil.String(), vote(uuid.Nil, real), "vote.submit without a ballot_id"}}
+	var mustNotStore []uuid.UUID
+	for range 3 {
+		b1, b2, b3, b4 := uuid.New(), uuid.New(), uuid.New(), uuid.New()
+		mustNotStore = append(mustNotStore, b1, b2, b3, b4)
+		poisons = append(poisons,
+			poison{runoff.KeyVoteSubmit, uuid.NewString(), []byte(`{"ballot_id": "`), "malformed vote.submit message"},
+			poison{runoff.KeyVoteSubmit, uuid.NewString(), []byte(`[1, 2, 3]`), "malformed vote.submit message"},
+			poison{runoff.KeyVoteSubmit, b4.String(), []byte(`{"ballot_id":"` + b4.String() + `","election_id":"not-a-uuid"}`), "malformed vote.submit message"},
+			poison{runoff.KeyElectionCreate, uuid.NewString(), []byte(`not json`), "malformed election.create message"},
+			poison{"vote.bogus", b1.String(), vote(b1, real), `unknown routing key "vote.bogus"`},
+			poison{"election.bogus", uuid.NewString(), []byte(`{}`), `unknown routing key "election.bogus"`},
+			poison{runoff.KeyVoteSubmit, b2.String(), vote(b2, uuid.New()), "no election "},
+			poison{runoff.KeyVoteSubmit, uuid.NewString(), vote(b3, real), "message_id does not match ballot_id"},
+		)
+	}
+	ch := workertest.Channel(t)
+	if err := ch.Confirm(false); err != nil {
+		t.Fatal(err)
+	}
+	returns := ch.NotifyReturn(make(chan amqp.Return, len(poisons)))
+	for i, p := range poisons {
+		dc, err := ch.PublishWithDeferredConfirm(c.topo.Exchange, p.key, true, false, amqp.Publishing{
+			ContentType: "application/json", DeliveryMode: amqp.Persistent, MessageId: p.messageID, Body: p.body,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !dc.Wait() {
+			t.Fatalf("poison %d not confirmed", i)
+		}
+		if i%3 == 2 {
+			time.Sleep(300 * time.Millisecond) // spread them through the stream
+		}
+	}
+	select {
+	case r := <-returns:
+		t.Fatalf("poison %s (%s) was unroutable: it never reached a queue", r.MessageId, r.RoutingKey)
+	default:
+	}
+	d.waitReceipts("ballots flow after the poison", d.receipted(), 300)
+	c.check("poison", d, checkOptions{deadLetters: len(poisons)})
+
+	dls, err := c.deadLetters(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string][]deadLetter{}
+	for _, dl := range dls {
+		seen[dl.MessageID] = append(seen[dl.MessageID], dl)
+	}
+	for i, p := range poisons {
+		got := seen[p.messageID]
+		if len(got) != 1 {
+			t.Errorf("poison %d (%s, %q) dead-lettered %d times, want once", i, p.key, p.reason, len(got))
+			continue
+		}
+		if !strings.Contains(got[0].Reason, p.reason) || got[0].RoutingKey != p.key {
+			t.Errorf("poison %d: dead letter %+v, want routing key %s and a reason that says %q", i, got[0], p.key, p.reason)
+		}
+	}
+	for _, id := range mustNotStore {
+		var n int
+		if err := c.db.QueryRow(`SELECT count(*) FROM ballots WHERE id = $1`, id).Scan(&n); err != nil || n != 0 {
+			t.Errorf("poison ballot %s stored (%d, %v)", id, n, err)
+		}
+	}
+}
+
+// 6. Three workers consume at once while 20,000 ballots stream in: the
+// counts and the results are exactly those of the ballots the voters were
+// given receipts for, counted on the client side — the same as one worker.
+func TestFaultThreeWorkers(t *testing.T) {
+	const ballots = 20000
+	c := newCluster(t)
+	c.startWeb(0)
+	var ws []*proc
+	for range 3 {
+		ws = append(ws, c.startWorker("LOG_LEVEL=debug"))
+	}
+	e := c.setUpElection()
+	d := c.drive(e, loadOptions{clients: 8, want: ballots, maxSent: 2 * ballots})
+	waitUntil(t, "20,000 receipts", 5*time.Minute, func() bool { return d.receipted() >= ballots })
+	d.stop()
+	if n := d.receipted(); n != ballots {
+		t.Fatalf("%d receipts after %d requests, want %d", n, d.sent.Load(), ballots)
+	}
+	var batches []int
+	for _, w := range ws {
+		batches = append(batches, w.logCount(`msg="batch done" proc=worker queue=`+c.topo.Votes))
+	}
+	f := c.check("three_workers", d, checkOptions{})
+	t.Logf("vote batches per worker: %v", batches)
+	for i, n := range batches {
+		if n == 0 {
+			t.Errorf("worker %d stored no batch: the three did not share the work", i+1)
+		}
+	}
+	if f.receiptedStored != ballots || f.counted != ballots {
+		t.Errorf("stored %d of the %d receipted ballots, counted %d", f.receiptedStored, ballots, f.counted)
+	}
+
+	// The snapshot is the tabulation of exactly what the voters sent…
+	ctx := context.Background()
+	var snapshot []byte
+	if err := c.db.QueryRow(`SELECT report FROM results WHERE election_id = $1`, e.id).Scan(&snapshot); err != nil {
+		t.Fatal(err)
+	}
+	c.checkSnapshot(ctx, e, snapshot, d.clientTally(ctx), "the tabulation of the ballots sent, counted client-side")
+	// …and, spelled out, its first round is the voters' first choices.
+	var rep struct {
+		Results []struct {
+			Tally map[string]string `json:"tally"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal(snapshot, &rep); err != nil || len(rep.Results) == 0 {
+		t.Fatalf("results report: %v", err)
+	}
+	first := map[string]int{}
+	d.mu.Lock()
+	for _, r := range d.receipts {
+		first[e.names[r[0]]]++
+	}
+	d.mu.Unlock()
+	for _, name := range e.names {
+		if got := rep.Results[0].Tally[name]; got != fmt.Sprint(first[name]) {
+			t.Errorf("round 1, %s: %s in the results, %d first choices sent", name, got, first[name])
+		}
+	}
+	t.Logf("round 1 first choices: %v; %d rounds", first, len(rep.Results))
+}
