@@ -67,12 +67,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 }
 
 func (c *Consumer) session(ctx context.Context) error {
-	conn, err := amqp.DialConfig(c.URL, amqp.Config{
-		Heartbeat:  10 * time.Second,
-		Locale:     "en_US",
-		Dial:       amqp.DefaultDial(5 * time.Second),
-		Properties: amqp.Table{"connection_name": "runoff worker"},
-	})
+	conn, err := dial(c.URL, "runoff worker", 5*time.Second)
 	if err != nil {
 		return fmt.Errorf("worker: dial: %w", err)
 	}

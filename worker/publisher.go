@@ -173,12 +173,7 @@ func (p *Publisher) dial() error {
 		p.conn.Close()
 		p.conn = nil
 	}
-	conn, err := amqp.DialConfig(p.URL, amqp.Config{
-		Heartbeat:  10 * time.Second,
-		Locale:     "en_US",
-		Dial:       amqp.DefaultDial(3 * time.Second),
-		Properties: amqp.Table{"connection_name": "runoff web publisher"},
-	})
+	conn, err := dial(p.URL, "runoff web publisher", 3*time.Second)
 	if err != nil {
 		return err
 	}
