@@ -140,6 +140,11 @@ func (c *Consumer) consume(ctx context.Context, conn *amqp.Connection, queue str
 	batch := make([]amqp.Delivery, 0, c.BatchSize)
 	for {
 		batch = batch[:0]
+		if ctx.Err() != nil {
+			// Shutting down: prefetched messages stay unacked and return
+			// to the queue when the channel closes.
+			return nil
+		}
 		select {
 		case <-ctx.Done():
 			return nil
