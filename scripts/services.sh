@@ -5,7 +5,10 @@
 #
 # On Debian or Ubuntu, as root or with sudo, it installs what is missing
 # from the distribution's packages. Elsewhere it says what to install.
+# With --browser it also makes sure Chromium is there, for the browser test.
 set -euo pipefail
+browser=""
+[ "${1:-}" = "--browser" ] && browser=1
 
 log() { printf 'services: %s\n' "$*" >&2; }
 
@@ -23,6 +26,7 @@ apt_install() {
   if ! command -v apt-get >/dev/null; then
     cat >&2 <<MSG
 services: $1 is missing and this is not a Debian/Ubuntu system.
+(For Chromium: install it, or set RUNOFF_CHROMIUM to a Chrome or Chromium binary.)
 Install and start them yourself, then run this again:
   - PostgreSQL 13 or newer, listening on 127.0.0.1:5432
   - RabbitMQ 3.10 or newer, listening on 127.0.0.1:5672 with the guest/guest user
@@ -83,3 +87,8 @@ if command -v rabbitmqctl >/dev/null; then
   as_root rabbitmqctl -q await_startup --timeout 60 >/dev/null 2>&1 || true
 fi
 log "PostgreSQL and RabbitMQ are up"
+
+# --- Chromium, for the browser test ---
+if [ -n "$browser" ] && [ -z "${RUNOFF_CHROMIUM:-}" ] && ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null; then
+  apt_install chromium
+fi
