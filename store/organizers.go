@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/google/uuid"
 	"github.com/lib/pq"
 
 	"github.com/runoff-vote/runoff"
@@ -36,17 +35,6 @@ func (s *DB) OrganizerByEmail(ctx context.Context, email string) (*runoff.Organi
 	var o runoff.Organizer
 	if err := s.db.GetContext(ctx, &o, organizerByEmailSQL, email); err != nil {
 		return nil, notFound(err, "organizer by email")
-	}
-	return &o, nil
-}
-
-const organizerByIDSQL = `SELECT id, email, password_hash, created_at FROM organizers WHERE id = $1`
-
-// Organizer finds an account by ID.
-func (s *DB) Organizer(ctx context.Context, id uuid.UUID) (*runoff.Organizer, error) {
-	var o runoff.Organizer
-	if err := s.db.GetContext(ctx, &o, organizerByIDSQL, id); err != nil {
-		return nil, notFound(err, "organizer "+id.String())
 	}
 	return &o, nil
 }
