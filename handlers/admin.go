@@ -99,24 +99,17 @@ func (s *Server) handleElectionCreate(w http.ResponseWriter, r *http.Request) er
 }
 
 func (s *Server) handleElectionAdmin(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	e, err := s.Elections.Election(r.Context(), id)
-	if errors.Is(err, runoff.ErrNotFound) && s.isPending(r, id) {
-		p := s.page(r, "Setting up your election")
-		p.Refresh = 2
-		s.render(w, r, http.StatusOK, views.ElectionAdminPage(p, views.ElectionAdmin{ID: id.String(), Pending: true}))
-		return nil
+	e, err := s.ownElection(r)
+	if errors.Is(err, runoff.ErrNotFound) {
+		if id, perr := pathID(r, "id"); perr == nil && s.isPending(r, id) {
+			p := s.page(r, "Setting up your election")
+			p.Refresh = 2
+			s.render(w, r, http.StatusOK, views.ElectionAdminPage(p, views.ElectionAdmin{ID: id.String(), Pending: true}))
+			return nil
+		}
 	}
 	if err != nil {
 		return err
-	}
-	// Only the owner may see it. Anyone else gets the same page as for an
-	// election that does not exist, which reveals nothing.
-	if e.OwnerID != organizerID(r.Context()) {
-		return notFoundf("There is no election of yours at this address.")
 	}
 	held, err := s.DeadLetters.CountDeadLetters(r.Context(), e.ID)
 	if err != nil {
@@ -132,6 +125,24 @@ func (s *Server) handleElectionAdmin(w http.ResponseWriter, r *http.Request) err
 	}
 	s.render(w, r, http.StatusOK, views.ElectionAdminPage(s.page(r, e.Title), v))
 	return nil
+}
+
+// ownElection reads the {id} election and checks that the signed-in
+// organizer owns it. For anyone else it does not exist: the same page as
+// for an unknown election, which reveals nothing.
+func (s *Server) ownElection(r *http.Request) (*runoff.Election, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return nil, err
+	}
+	e, err := s.Elections.Election(r.Context(), id)
+	if err != nil {
+		return nil, err
+	}
+	if e.OwnerID != organizerID(r.Context()) {
+		return nil, notFoundf("There is no election of yours at this address.")
+	}
+	return e, nil
 }
 
 // pathID parses a UUID path segment; anything else is not found.

@@ -12,23 +12,6 @@ import (
 	"github.com/runoff-vote/runoff/views"
 )
 
-// ownElection reads the {id} election and checks that the signed-in
-// organizer owns it; for anyone else it does not exist.
-func (s *Server) ownElection(r *http.Request) (*runoff.Election, error) {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return nil, err
-	}
-	e, err := s.Elections.Election(r.Context(), id)
-	if err != nil {
-		return nil, err
-	}
-	if e.OwnerID != organizerID(r.Context()) {
-		return nil, notFoundf("There is no election of yours at this address.")
-	}
-	return e, nil
-}
-
 func (s *Server) handleDeadLetters(w http.ResponseWriter, r *http.Request) error {
 	e, err := s.ownElection(r)
 	if err != nil {
