@@ -5,6 +5,8 @@ package runoff
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -93,13 +95,15 @@ type Ballot struct {
 	StoredAt    time.Time   `db:"stored_at"`
 }
 
-// ResultSnapshot is the tally the worker last computed for an election.
-// Report is the RCTab detailed-report JSON.
+// ResultSnapshot is the count the worker last made of an election: the
+// RCTab detailed-report JSON, served as it is, and the results model the
+// pages format.
 type ResultSnapshot struct {
-	ElectionID     uuid.UUID `db:"election_id"`
-	BallotsCounted int64     `db:"ballots_counted"`
-	Report         []byte    `db:"report"`
-	ComputedAt     time.Time `db:"computed_at"`
+	ElectionID     uuid.UUID
+	BallotsCounted int64
+	Report         []byte
+	Model          Results
+	ComputedAt     time.Time
 }
 
 // ElectionCreate is the body of an election.create message.
@@ -142,7 +146,47 @@ type Problem struct {
 	Fields  map[string]string
 }
 
-func (p *Problem) Error() string { return fmt.Sprintf("%v: %s", p.Kind, p.Message) }
+func (p *Problem) Error() string { return fmt.Sprintf("%v: %s", p.Kind, p.Detail()) }
+
+// Detail is the message followed by each field's own message (in the
+// fields' name order), for places that show no form to mark: a dead
+// letter's reason, a log line.
+func (p *Problem) Detail() string {
+	if len(p.Fields) == 0 {
+		return p.Message
+	}
+	keys := make([]string, 0, len(p.Fields))
+	for k := range p.Fields {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	b.WriteString(strings.TrimRight(p.Message, ".:; "))
+	b.WriteString(":")
+	for _, k := range keys {
+		b.WriteString(" ")
+		b.WriteString(p.Fields[k])
+	}
+	return b.String()
+}
+
+// Reason says in words why an error stopped a message, for the organizer
+// who reads it among held messages: a Problem's own detail, or a plain
+// sentence for anything else. The error itself, which may hold a
+// database's internals, belongs in the log, not here.
+func Reason(err error) string {
+	var p *Problem
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &p):
+		return p.Detail()
+	case errors.Is(err, ErrInvalid):
+		return "Runoff's database refused this message's data, so it cannot be carried out as it is."
+	default:
+		return "Runoff could not carry this message out."
+	}
+}
 func (p *Problem) Unwrap() error { return p.Kind }
 
 // Invalid makes a Problem of kind ErrInvalid.
@@ -158,13 +202,17 @@ const KeyDeadLetterRequeue = "deadletter.requeue"
 type DeadLetter struct {
 	ID         uuid.UUID  `db:"id"`
 	ElectionID *uuid.UUID `db:"election_id"`
-	MessageID  string     `db:"message_id"`
-	RoutingKey string     `db:"routing_key"`
-	Queue      string     `db:"queue"`
-	Reason     string     `db:"reason"`
-	Body       []byte     `db:"body"`
-	DeadAt     time.Time  `db:"dead_at"`
-	RequeuedAt *time.Time `db:"requeued_at"`
+	// OrganizerID is the organizer whose action the message was (an
+	// election.create's owner, a requeue's requester); nil for ballots.
+	// Only that organizer sees it among an election's held messages.
+	OrganizerID *uuid.UUID `db:"organizer_id"`
+	MessageID   string     `db:"message_id"`
+	RoutingKey  string     `db:"routing_key"`
+	Queue       string     `db:"queue"`
+	Reason      string     `db:"reason"`
+	Body        []byte     `db:"body"`
+	DeadAt      time.Time  `db:"dead_at"`
+	RequeuedAt  *time.Time `db:"requeued_at"`
 }
 
 // DeadLetterRequeue is the body of a deadletter.requeue message. The worker

@@ -48,7 +48,7 @@ func ValidateElection(m ElectionCreate) error {
 		fields["election_id"] = "The election and its owner need IDs."
 	}
 	if len(fields) > 0 {
-		return Invalid("The election could not be created; see the marked fields.", fields)
+		return Invalid("The election could not be created.", fields)
 	}
 	return nil
 }
@@ -119,6 +119,18 @@ func NormalizeEmail(s string) (string, error) {
 		return "", Invalid("Enter a valid email address, like name@example.org.", map[string]string{"email": "Enter a valid email address, like name@example.org."})
 	}
 	return s, nil
+}
+
+// ValidatePassword checks a new account's password against the lengths
+// Runoff accepts.
+func ValidatePassword(pw string) error {
+	switch n := utf8.RuneCountInString(pw); {
+	case n < MinPasswordLength:
+		return Invalid("Choose a longer password.", map[string]string{"password": fmt.Sprintf("Choose a password of at least %d characters.", MinPasswordLength)})
+	case len(pw) > MaxPasswordLength:
+		return Invalid("Choose a shorter password.", map[string]string{"password": fmt.Sprintf("Choose a password of at most %d bytes (about %d letters; fewer with accents or emoji).", MaxPasswordLength, MaxPasswordLength)})
+	}
+	return nil
 }
 
 // Ordinal writes 1st, 2nd, 3rd, 4th, 11th, 21st...

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/google/uuid"
 
 	"github.com/runoff-vote/runoff"
@@ -62,34 +63,33 @@ func (s *Server) handleElectionCreate(w http.ResponseWriter, r *http.Request) er
 	for i, name := range runoff.SplitCandidates(f.Candidates) {
 		m.Candidates = append(m.Candidates, runoff.Candidate{ID: uuid.Must(uuid.NewV7()), Name: name, Position: i})
 	}
-	if err := runoff.ValidateElection(m); err != nil || seatsErr != nil {
-		f.Errors = views.FieldErrors{}
-		var p *runoff.Problem
-		if errors.As(err, &p) {
-			f.Message = p.Message
-			for k, v := range p.Fields {
-				f.Errors[k] = v
-			}
-		} else if err != nil {
-			return err
+	form := func(err error, retry string) error {
+		return &formError{err: err, retry: retry, page: func(msg string) templ.Component {
+			f.Message = msg
+			return views.NewElection(s.page(r, "Create an election"), f)
+		}}
+	}
+	err := runoff.ValidateElection(m)
+	var p *runoff.Problem
+	if err != nil && !errors.As(err, &p) {
+		return err
+	}
+	if seatsErr != nil {
+		if p == nil {
+			p = runoff.Invalid("", map[string]string{})
 		}
-		if seatsErr != nil {
-			f.Message = "The election could not be created; see the marked fields."
-			f.Errors["seats"] = "Enter the number of seats as a whole number."
-		}
-		s.render(w, r, http.StatusUnprocessableEntity, views.NewElection(s.page(r, "Create an election"), f))
-		return nil
+		p.Fields["seats"] = "Enter the number of seats as a whole number."
+	}
+	if p != nil {
+		f.Errors = views.FieldErrors(p.Fields)
+		return form(runoff.Invalid("The election could not be created; see the marked fields.", p.Fields), "")
 	}
 	body, err := json.Marshal(m)
 	if err != nil {
 		return err
 	}
 	if err := s.Publisher.Publish(r.Context(), runoff.KeyElectionCreate, m.ElectionID.String(), body); err != nil {
-		f.Message = "Runoff couldn't confirm that your election was received. Please submit the form again in a moment; if the first attempt did arrive, the election is still created only once."
-		w.Header().Set("Retry-After", "5")
-		s.Log.Warn("publish failed", "key", runoff.KeyElectionCreate, "err", err)
-		s.render(w, r, http.StatusServiceUnavailable, views.NewElection(s.page(r, "Create an election"), f))
-		return nil
+		return form(err, "Runoff couldn't confirm that your election was received. Please submit the form again in a moment; if the first attempt did arrive, the election is still created only once.")
 	}
 	if err := s.addPending(w, r, m.ElectionID); err != nil {
 		return err
@@ -102,10 +102,7 @@ func (s *Server) handleElectionAdmin(w http.ResponseWriter, r *http.Request) err
 	e, err := s.ownElection(r)
 	if errors.Is(err, runoff.ErrNotFound) {
 		if id, perr := pathID(r, "id"); perr == nil && s.isPending(r, id) {
-			p := s.page(r, "Setting up your election")
-			p.Refresh = 2
-			s.render(w, r, http.StatusOK, views.ElectionAdminPage(p, views.ElectionAdmin{ID: id.String(), Pending: true}))
-			return nil
+			return s.pendingElection(w, r, id)
 		}
 	}
 	if err != nil {
@@ -124,6 +121,24 @@ func (s *Server) handleElectionAdmin(w http.ResponseWriter, r *http.Request) err
 		v.Candidates = append(v.Candidates, c.Name)
 	}
 	s.render(w, r, http.StatusOK, views.ElectionAdminPage(s.page(r, e.Title), v))
+	return nil
+}
+
+// pendingElection shows an election this organizer created that the worker
+// has not stored: still being set up, or refused, with the reason.
+func (s *Server) pendingElection(w http.ResponseWriter, r *http.Request, id uuid.UUID) error {
+	dl, err := s.DeadLetters.DeadLetterByMessage(r.Context(), id.String())
+	switch {
+	case err == nil && dl.RequeuedAt == nil && dl.RoutingKey == runoff.KeyElectionCreate &&
+		dl.OrganizerID != nil && *dl.OrganizerID == organizerID(r.Context()):
+		s.render(w, r, http.StatusOK, views.ElectionAdminPage(s.page(r, "Election not created"), views.ElectionAdmin{ID: id.String(), Refused: dl.Reason}))
+		return nil
+	case err != nil && !errors.Is(err, runoff.ErrNotFound):
+		return err
+	}
+	p := s.page(r, "Setting up your election")
+	p.Refresh = 2
+	s.render(w, r, http.StatusOK, views.ElectionAdminPage(p, views.ElectionAdmin{ID: id.String(), Pending: true}))
 	return nil
 }
 

@@ -2,10 +2,11 @@ package handlers
 
 import (
 	"errors"
+	"maps"
 	"net/http"
 	"strings"
-	"unicode/utf8"
 
+	"github.com/a-h/templ"
 	"github.com/google/uuid"
 	"golang.org/x/crypto/bcrypt"
 
@@ -34,20 +35,24 @@ func (s *Server) handleSignup(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f := views.AuthForm{SignUp: true, Email: r.PostFormValue("email"), Errors: views.FieldErrors{}}
+	form := func(err error) error {
+		return &formError{err: err, page: func(msg string) templ.Component {
+			f.Message = msg
+			return views.Auth(s.page(r, "Create an account"), f)
+		}}
+	}
 	password := r.PostFormValue("password")
 	email, err := runoff.NormalizeEmail(f.Email)
-	if err != nil {
-		f.Errors["email"] = err.(*runoff.Problem).Fields["email"]
-	}
-	switch n := utf8.RuneCountInString(password); {
-	case n < runoff.MinPasswordLength:
-		f.Errors["password"] = "Choose a password of at least 10 characters."
-	case len(password) > runoff.MaxPasswordLength:
-		f.Errors["password"] = "Choose a password of at most 72 bytes."
+	for _, err := range []error{err, runoff.ValidatePassword(password)} {
+		var p *runoff.Problem
+		if errors.As(err, &p) {
+			maps.Copy(f.Errors, p.Fields)
+		} else if err != nil {
+			return err
+		}
 	}
 	if len(f.Errors) > 0 {
-		s.render(w, r, http.StatusUnprocessableEntity, views.Auth(s.page(r, "Create an account"), f))
-		return nil
+		return form(runoff.Invalid("The account could not be created; see the marked fields.", f.Errors))
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.PasswordCost)
 	if err != nil {
@@ -56,8 +61,7 @@ func (s *Server) handleSignup(w http.ResponseWriter, r *http.Request) error {
 	o := &runoff.Organizer{ID: uuid.Must(uuid.NewV7()), Email: email, PasswordHash: string(hash)}
 	if err := s.Accounts.CreateOrganizer(r.Context(), o); errors.Is(err, runoff.ErrConflict) {
 		f.Errors["email"] = "An account with this email already exists. Sign in instead."
-		s.render(w, r, http.StatusUnprocessableEntity, views.Auth(s.page(r, "Create an account"), f))
-		return nil
+		return form(runoff.Invalid("The account could not be created; see the marked fields.", f.Errors))
 	} else if err != nil {
 		return err
 	}
@@ -88,9 +92,11 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 		hash = []byte(o.PasswordHash)
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || o == nil {
-		f.Message = "The email or password is not right. Check them and try again."
-		s.render(w, r, http.StatusUnauthorized, views.Auth(s.page(r, "Sign in"), f))
-		return nil
+		return &formError{err: &runoff.Problem{Kind: errSignIn, Message: "The email or password is not right. Check them and try again."},
+			page: func(msg string) templ.Component {
+				f.Message = msg
+				return views.Auth(s.page(r, "Sign in"), f)
+			}}
 	}
 	if err := s.signIn(w, r, o); err != nil {
 		return err

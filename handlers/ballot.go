@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/google/uuid"
 
 	"github.com/runoff-vote/runoff"
@@ -75,13 +76,13 @@ func (s *Server) handleBallotSubmit(w http.ResponseWriter, r *http.Request) erro
 	if err == nil {
 		err = runoff.ValidateRanking(e, ranking)
 	}
+	form := func(err error, retry string) error {
+		return &formError{err: err, retry: retry, page: func(msg string) templ.Component {
+			return views.Ballot(s.page(r, e.Title), ballotPage(e, ballotID, chosen, msg))
+		}}
+	}
 	if err != nil {
-		var p *runoff.Problem
-		if !errors.As(err, &p) {
-			return err
-		}
-		s.render(w, r, http.StatusUnprocessableEntity, views.Ballot(s.page(r, e.Title), ballotPage(e, ballotID, chosen, p.Message)))
-		return nil
+		return form(err, "")
 	}
 	v := runoff.VoteSubmit{BallotID: ballotID, ElectionID: e.ID, Ranking: ranking, SubmittedAt: time.Now().UTC()}
 	body, err := json.Marshal(v)
@@ -89,11 +90,7 @@ func (s *Server) handleBallotSubmit(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	if err := s.Publisher.Publish(r.Context(), runoff.KeyVoteSubmit, v.BallotID.String(), body); err != nil {
-		w.Header().Set("Retry-After", "5")
-		s.Log.Warn("publish failed", "key", runoff.KeyVoteSubmit, "err", err)
-		msg := "Runoff couldn't confirm that your ballot was received, so no receipt was issued. Your choices are still marked below: please submit again in a moment. If the first attempt did arrive, your ballot is still counted only once."
-		s.render(w, r, http.StatusServiceUnavailable, views.Ballot(s.page(r, e.Title), ballotPage(e, ballotID, chosen, msg)))
-		return nil
+		return form(err, "Runoff couldn't confirm that your ballot was received, so no receipt was issued. Your choices are still marked below: please submit again in a moment. If the first attempt did arrive, your ballot is still counted only once.")
 	}
 	p := pendingReceipt{BallotID: v.BallotID.String(), ElectionID: e.ID.String(), ElectionTitle: e.Title}
 	for _, id := range ranking {
@@ -161,6 +158,11 @@ func (s *Server) handleReceipt(w http.ResponseWriter, r *http.Request) error {
 				name = c.Name
 			}
 			rc.Ranking = append(rc.Ranking, name)
+		}
+		if dl, err := s.DeadLetters.DeadLetterByMessage(r.Context(), id.String()); err == nil && dl.RequeuedAt == nil {
+			rc.Refused = dl.Reason
+		} else if err != nil && !errors.Is(err, runoff.ErrNotFound) {
+			return err
 		}
 	case errors.Is(err, runoff.ErrNotFound):
 		if dl, err := s.DeadLetters.DeadLetterByMessage(r.Context(), id.String()); err == nil && dl.RequeuedAt == nil {

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/a-h/templ"
+
 	"github.com/runoff-vote/runoff"
 	"github.com/runoff-vote/runoff/views"
 )
@@ -41,8 +43,28 @@ func notFoundf(format string, args ...any) *runoff.Problem {
 	return problem(runoff.ErrNotFound, fmt.Sprintf(format, args...))
 }
 
-// renderError picks the status and the words for an error and renders the
-// error page. Unexpected errors are logged once, here.
+// formError shows an error on the form the person sent, with what they
+// entered still in it, instead of on the error page: a problem with what
+// they entered, or a message the broker did not confirm. The adapter still
+// picks the status, the words, Retry-After and the log line.
+type formError struct {
+	err error
+	// retry tells the person, when err is ErrUnavailable, what was not
+	// confirmed and that sending the form again is harmless.
+	retry string
+	// page draws the form with the message to show at its top.
+	page func(message string) templ.Component
+}
+
+func (f *formError) Error() string { return f.err.Error() }
+func (f *formError) Unwrap() error { return f.err }
+
+// errSignIn is a sign-in that named no account or the wrong password.
+var errSignIn = errors.New("sign-in refused")
+
+// renderError picks the status, the words and the page for an error, sets
+// Retry-After on a 503, and logs it once: unexpected errors as errors,
+// unavailability as a warning, a person's own mistakes not at all.
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) {
 	var maxBytes *http.MaxBytesError
 	if errors.As(err, &maxBytes) {
@@ -52,17 +74,22 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 		http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 		return
 	}
+	var form *formError
+	onForm := errors.As(err, &form)
 	e := views.ErrorPage{Status: http.StatusInternalServerError, Heading: "Something went wrong",
 		Message: "Runoff hit an unexpected problem. Nothing you sent was lost; please try again in a moment."}
-	var p *runoff.Problem
-	hasProblem := errors.As(err, &p)
 	switch {
 	case errors.Is(err, runoff.ErrNotFound):
 		e.Status, e.Heading, e.Message = http.StatusNotFound, "Not found", "There is nothing at this address. Check the link you followed."
 	case errors.Is(err, errTooLarge):
 		e.Status, e.Heading = http.StatusRequestEntityTooLarge, "Too much data"
-	case errors.Is(err, runoff.ErrInvalid):
+	case errors.Is(err, runoff.ErrInvalid), errors.Is(err, runoff.ErrConflict):
 		e.Status, e.Heading, e.Message = http.StatusBadRequest, "That request isn't valid", "Check what you entered and try again."
+		if onForm {
+			e.Status = http.StatusUnprocessableEntity
+		}
+	case errors.Is(err, errSignIn):
+		e.Status, e.Heading = http.StatusUnauthorized, "Sign in"
 	case errors.Is(err, runoff.ErrForbidden):
 		e.Status, e.Heading, e.Message = http.StatusForbidden, "Not allowed", "You don't have access to this."
 	case errors.Is(err, runoff.ErrUnavailable):
@@ -71,15 +98,21 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 		if r.Method == http.MethodGet || r.Method == http.MethodHead {
 			e.Message = "Runoff can't show this page right now because its storage is not answering. Nothing is lost; please try again in a moment."
 		}
+		if onForm && form.retry != "" {
+			e.Message = form.retry
+		}
+		w.Header().Set("Retry-After", "5")
+		s.Log.Warn("unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
 	default:
 		s.Log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	if hasProblem && p.Message != "" {
+	var p *runoff.Problem
+	if errors.As(err, &p) && p.Message != "" {
 		e.Message = p.Message
 	}
-	if e.Status == http.StatusServiceUnavailable {
-		w.Header().Set("Retry-After", "5")
-		s.Log.Warn("unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+	if onForm {
+		s.render(w, r, e.Status, form.page(e.Message))
+		return
 	}
 	s.render(w, r, e.Status, views.Error(s.page(r, e.Heading), e))
 }

@@ -564,7 +564,19 @@ func TestResultsPages(t *testing.T) {
 	 {"round":1,"tally":{"Memphis":"4","Nashville":"3","Knoxville":"2"},"tallyResults":[{"eliminated":"Knoxville","transfers":{"Nashville":"2"}}],"threshold":"5","inactiveBallots":{"exhaustedChoices":"0","overvotes":"0","repeatedRankings":"0","skippedRankings":"0"}},
 	 {"round":2,"tally":{"Memphis":"4","Nashville":"5"},"tallyResults":[{"elected":"Nashville","transfers":{}}],"threshold":"5","inactiveBallots":{"exhaustedChoices":"0","overvotes":"0","repeatedRankings":"0","skippedRankings":"0"}}],
 	 "runoff":{"winners":["Nashville"]},"summary":{"totalNumBallots":"9"}}`
-	e.store.results[el.ID] = &runoff.ResultSnapshot{ElectionID: el.ID, BallotsCounted: 9, Report: []byte(report), ComputedAt: time.Now()}
+	cand := func(name, votes string, share float64, status string) runoff.CandidateRound {
+		return runoff.CandidateRound{Name: name, Votes: votes, Share: share, Status: status}
+	}
+	model := runoff.Results{Seats: 1, Winners: []string{"Nashville"}, Candidates: []string{"Nashville", "Memphis", "Knoxville"}, Ballots: 9,
+		Rounds: []runoff.ResultRound{
+			{Number: 1, Threshold: "5", Continuing: "9", Inactive: runoff.Inactive{Total: "0"}, Eliminated: []string{"Knoxville"},
+				Tally: []runoff.CandidateRound{cand("Nashville", "3", 100.0*3/9, runoff.CandidateContinuing),
+					cand("Memphis", "4", 100.0*4/9, runoff.CandidateContinuing), cand("Knoxville", "2", 100.0*2/9, runoff.CandidateEliminated)}},
+			{Number: 2, Threshold: "5", Continuing: "9", Inactive: runoff.Inactive{Total: "0"}, Elected: []string{"Nashville"},
+				Tally: []runoff.CandidateRound{cand("Nashville", "5", 100.0*5/9, runoff.CandidateElected),
+					cand("Memphis", "4", 100.0*4/9, runoff.CandidateContinuing), cand("Knoxville", "", 0, runoff.CandidateOut)}},
+		}}
+	e.store.results[el.ID] = &runoff.ResultSnapshot{ElectionID: el.ID, BallotsCounted: 9, Report: []byte(report), Model: model, ComputedAt: time.Now()}
 	resp, body := get(t, e.srv.Client(), e.srv.URL+"/e/"+el.ID.String()+"/results")
 	if resp.StatusCode != 200 {
 		t.Fatalf("results: %d", resp.StatusCode)

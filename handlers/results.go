@@ -1,17 +1,13 @@
 package handlers
 
 import (
-	"cmp"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"math/big"
 	"net/http"
 	"slices"
 	"strconv"
 
 	"github.com/runoff-vote/runoff"
-	"github.com/runoff-vote/runoff/rcv"
 	"github.com/runoff-vote/runoff/views"
 )
 
@@ -28,21 +24,14 @@ func (s *Server) handleResults(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	default:
-		var rep rcv.Report
-		if err := json.Unmarshal(snap.Report, &rep); err != nil {
-			return fmt.Errorf("results of %s: %w", e.ID, err)
-		}
-		v = resultsView(e, &rep)
-		v.Ballots = strconv.FormatInt(snap.BallotsCounted, 10)
-		v.Computed = snap.ComputedAt.UTC().Format("15:04:05 MST, 2 Jan 2006")
-		v.Stale = e.BallotsCounted > snap.BallotsCounted
+		v = resultsView(e, snap)
 	}
 	s.render(w, r, http.StatusOK, views.ResultsPage(s.page(r, "Results: "+e.Title), v))
 	return nil
 }
 
-// handleResultsJSON serves the snapshot as stored: RCTab's detailed-report
-// JSON, which rcvis and other RCV tools read.
+// handleResultsJSON serves the RCTab detailed report as the worker stored
+// it, byte for byte: rcvis and other RCV tools read it.
 func (s *Server) handleResultsJSON(w http.ResponseWriter, r *http.Request) error {
 	e, err := s.election(r)
 	if err != nil {
@@ -62,122 +51,48 @@ func (s *Server) handleResultsJSON(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-// resultsView turns an RCTab report into the results table: one row per
-// candidate, the winner first and the earliest eliminated last.
-func resultsView(e *runoff.Election, rep *rcv.Report) views.Results {
-	v := views.Results{ElectionID: e.ID.String(), Title: e.Title, Open: e.Status == runoff.StatusOpen}
-	if rep.Runoff != nil {
-		v.Winners = rep.Runoff.Winners
-		for _, t := range rep.Runoff.TieBreaks {
-			v.TieBreaks = append(v.TieBreaks, fmt.Sprintf("Round %d: %s", t.Round, t.Explanation))
-		}
+// resultsView formats the stored results model as the results table: one
+// row per candidate in finishing order, one column per round. It only
+// formats: every figure and status comes from the model.
+func resultsView(e *runoff.Election, snap *runoff.ResultSnapshot) views.Results {
+	m := snap.Model
+	v := views.Results{
+		ElectionID: e.ID.String(), Title: e.Title, Open: e.Status == runoff.StatusOpen,
+		Ballots:  strconv.FormatInt(snap.BallotsCounted, 10),
+		Computed: snap.ComputedAt.UTC().Format("15:04:05 MST, 2 Jan 2006"),
+		Stale:    e.BallotsCounted > snap.BallotsCounted,
+		Winners:  m.Winners,
 	}
-	type standing struct {
-		name      string
-		lastRound int
-		lastVotes *big.Rat
-		listed    int
+	for _, t := range m.TieBreaks {
+		v.TieBreaks = append(v.TieBreaks, t.Explanation)
 	}
-	byName := map[string]*standing{}
-	for i, c := range e.Candidates {
-		byName[c.Name] = &standing{name: c.Name, listed: i, lastVotes: new(big.Rat)}
+	rows := make([]views.ResultRow, len(m.Candidates))
+	for i, name := range m.Candidates {
+		rows[i].Name = name
 	}
-	status := map[string]map[int]string{} // candidate → round → elected/eliminated
-	for _, rd := range rep.Results {
-		v.Rounds = append(v.Rounds, rd.Round)
+	for _, rd := range m.Rounds {
+		v.Rounds = append(v.Rounds, rd.Number)
 		v.Threshold = append(v.Threshold, rd.Threshold)
-		inactive := new(big.Rat)
-		for _, s := range []string{rd.InactiveBallots.ExhaustedChoices, rd.InactiveBallots.Overvotes, rd.InactiveBallots.RepeatedRankings, rd.InactiveBallots.SkippedRankings} {
-			inactive.Add(inactive, rat(s))
-		}
-		v.Inactive = append(v.Inactive, decimal(inactive))
-		for name, votes := range rd.Tally {
-			st, ok := byName[name]
-			if !ok {
-				st = &standing{name: name, listed: len(byName), lastVotes: new(big.Rat)}
-				byName[name] = st
+		v.Inactive = append(v.Inactive, rd.Inactive.Total)
+		for i, c := range rd.Tally {
+			cell := views.ResultCell{Votes: c.Votes, Status: cellStatus[c.Status]}
+			if c.Status != runoff.CandidateOut {
+				cell.Percent = fmt.Sprintf("%.1f%%", c.Share)
 			}
-			st.lastRound, st.lastVotes = rd.Round, rat(votes)
-		}
-		for _, tr := range rd.TallyResults {
-			for name, what := range map[string]string{tr.Elected: "elected", tr.Eliminated: "eliminated"} {
-				if name == "" {
-					continue
-				}
-				if status[name] == nil {
-					status[name] = map[int]string{}
-				}
-				status[name][rd.Round] = what
-			}
+			rows[i].Cells = append(rows[i].Cells, cell)
 		}
 	}
-	rows := make([]*standing, 0, len(byName))
-	for _, st := range byName {
-		rows = append(rows, st)
-	}
-	slices.SortFunc(rows, func(a, b *standing) int {
-		return cmp.Or(cmp.Compare(b.lastRound, a.lastRound), b.lastVotes.Cmp(a.lastVotes), cmp.Compare(a.listed, b.listed))
-	})
-	for _, st := range rows {
-		row := views.ResultRow{Name: st.name}
-		out := false
-		for _, rd := range rep.Results {
-			votes, in := rd.Tally[st.name]
-			cell := views.ResultCell{}
-			switch {
-			case out || !in:
-				cell.Status = "out"
-			default:
-				cell.Votes = decimal(rat(votes))
-				cell.Percent = percent(rat(votes), continuing(rd))
-				cell.Status = status[st.name][rd.Round]
-				if cell.Status == "eliminated" {
-					out = true
-				}
-			}
-			row.Cells = append(row.Cells, cell)
-		}
-		v.Rows = append(v.Rows, row)
-	}
+	v.Rows = rows
 	return v
 }
 
-func continuing(rd rcv.ReportRound) *big.Rat {
-	sum := new(big.Rat)
-	for _, votes := range rd.Tally {
-		sum.Add(sum, rat(votes))
-	}
-	return sum
-}
-
-func rat(s string) *big.Rat {
-	r, ok := new(big.Rat).SetString(s)
-	if !ok {
-		return new(big.Rat)
-	}
-	return r
-}
-
-// decimal writes a whole number without decimals, and anything else with
-// up to four.
-func decimal(r *big.Rat) string {
-	if r.IsInt() {
-		return r.Num().String()
-	}
-	s := r.FloatString(4)
-	for s[len(s)-1] == '0' {
-		s = s[:len(s)-1]
-	}
-	return s
-}
-
-func percent(part, whole *big.Rat) string {
-	if whole.Sign() == 0 {
-		return ""
-	}
-	p := new(big.Rat).Quo(part, whole)
-	p.Mul(p, big.NewRat(100, 1))
-	return p.FloatString(1) + "%"
+// cellStatus maps a candidate's status in a round to the table's marks.
+var cellStatus = map[string]string{
+	runoff.CandidateContinuing: "",
+	runoff.CandidateWon:        "",
+	runoff.CandidateElected:    "elected",
+	runoff.CandidateEliminated: "eliminated",
+	runoff.CandidateOut:        "out",
 }
 
 func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {

@@ -3,7 +3,6 @@ package store
 import (
 	"cmp"
 	"context"
-	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -139,29 +138,24 @@ func (s *DB) StoreVotes(ctx context.Context, votes []runoff.VoteSubmit) (out []O
 		ids, eids := make([]uuid.UUID, 0, n), make([]uuid.UUID, 0, n)
 		rankings, statuses, reasons := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
 		submitted := make([]string, 0, n)
-		seen := make(map[uuid.UUID]bool, n)
+		first := make(map[uuid.UUID]int, n) // ballot ID → index in votes of its first copy
 		for i, v := range votes {
-			e, ok := elections[v.ElectionID]
-			switch {
-			case v.BallotID == uuid.Nil:
-				out[i].Dead = "vote.submit without a ballot_id"
+			e := elections[v.ElectionID] // nil when there is no such election
+			d := runoff.DecideBallot(e, v)
+			if d.Dead != "" {
+				out[i].Dead = d.Dead
 				continue
-			case !ok:
-				out[i].Dead = "no election " + v.ElectionID.String()
+			}
+			if j, dup := first[v.BallotID]; dup {
+				// The same ballot twice in one batch: a redelivery, unless
+				// the two differ.
+				out[i].Dead = runoff.DecideBallotAgain(&runoff.Ballot{ElectionID: votes[j].ElectionID, Ranking: votes[j].Ranking}, v)
 				continue
-			case seen[v.BallotID]:
-				continue // the same ballot twice in one batch: a redelivery
 			}
-			seen[v.BallotID] = true
-			status, reason := runoff.BallotCounted, ""
-			if e.Status != runoff.StatusOpen {
-				status, reason = runoff.BallotRejected, "The election had closed when this ballot arrived."
-			} else if err := runoff.ValidateRanking(e, v.Ranking); err != nil {
-				status, reason = runoff.BallotRejected, problemMessage(err)
-			}
+			first[v.BallotID] = i
 			ids, eids = append(ids, v.BallotID), append(eids, v.ElectionID)
 			rankings = append(rankings, rankingLiteral(v.Ranking))
-			statuses, reasons = append(statuses, status), append(reasons, reason)
+			statuses, reasons = append(statuses, d.Status), append(reasons, d.Reason)
 			if v.SubmittedAt.IsZero() {
 				v.SubmittedAt = time.Now()
 			}
@@ -178,6 +172,13 @@ func (s *DB) StoreVotes(ctx context.Context, votes []runoff.VoteSubmit) (out []O
 		isNew := make(map[uuid.UUID]bool, len(inserted))
 		for _, id := range inserted {
 			isNew[id] = true
+		}
+		if len(inserted) < len(ids) {
+			// Some were stored before: a redelivery, or another ballot
+			// under the same ID, which is refused rather than dropped.
+			if err := s.checkStoredBallots(ctx, tx, votes, ids, isNew, first, out); err != nil {
+				return err
+			}
 		}
 		type key struct {
 			election uuid.UUID
@@ -224,12 +225,34 @@ func (s *DB) StoreVotes(ctx context.Context, votes []runoff.VoteSubmit) (out []O
 	return out, touched, nil
 }
 
-func problemMessage(err error) string {
-	var p *runoff.Problem
-	if errors.As(err, &p) {
-		return p.Message
+const storedBallotsSQL = `SELECT id, election_id, ranking::text[] AS ranking FROM ballots WHERE id = ANY($1)`
+
+// checkStoredBallots decides the votes whose ballot IDs were already stored.
+func (s *DB) checkStoredBallots(ctx context.Context, tx *sqlx.Tx, votes []runoff.VoteSubmit, ids []uuid.UUID,
+	isNew map[uuid.UUID]bool, first map[uuid.UUID]int, out []Outcome) error {
+	var old []uuid.UUID
+	for _, id := range ids {
+		if !isNew[id] {
+			old = append(old, id)
+		}
 	}
-	return err.Error()
+	var rows []struct {
+		ID         uuid.UUID      `db:"id"`
+		ElectionID uuid.UUID      `db:"election_id"`
+		Ranking    pq.StringArray `db:"ranking"`
+	}
+	if err := tx.SelectContext(ctx, &rows, storedBallotsSQL, uuidArray(old)); err != nil {
+		return err
+	}
+	for _, row := range rows {
+		ranking, err := parseUUIDs(row.Ranking)
+		if err != nil {
+			return err
+		}
+		i := first[row.ID]
+		out[i].Dead = runoff.DecideBallotAgain(&runoff.Ballot{ElectionID: row.ElectionID, Ranking: ranking}, votes[i])
+	}
+	return nil
 }
 
 // uuidArray passes IDs as a text[] parameter, which the SQL casts to uuid[].

@@ -11,8 +11,8 @@ import (
 )
 
 const saveDeadLetterSQL = `
-INSERT INTO dead_letters (id, election_id, message_id, routing_key, queue, reason, body, dead_at)
-VALUES (:id, :election_id, :message_id, :routing_key, :queue, :reason, :body, :dead_at)
+INSERT INTO dead_letters (id, election_id, organizer_id, message_id, routing_key, queue, reason, body, dead_at)
+VALUES (:id, :election_id, :organizer_id, :message_id, :routing_key, :queue, :reason, :body, :dead_at)
 ON CONFLICT (id) DO NOTHING`
 
 // SaveDeadLetters stores dead letters; one stored before (a redelivery from
@@ -32,13 +32,18 @@ func (s *DB) SaveDeadLetters(ctx context.Context, dls []runoff.DeadLetter) error
 	return nil
 }
 
-const deadLetterColumns = `id, election_id, message_id, routing_key, queue, reason, body, dead_at, requeued_at`
+const deadLetterColumns = `id, election_id, organizer_id, message_id, routing_key, queue, reason, body, dead_at, requeued_at`
+
+// ofElection selects an election's dead letters: the ballots that name it,
+// and its organizer's own actions, but not another organizer's message that
+// happens to name it (an election.create under an ID already taken).
+const ofElection = `election_id = $1 AND (organizer_id IS NULL OR organizer_id = (SELECT owner_id FROM elections WHERE id = $1))`
 
 // DeadLetters lists an election's dead letters, newest first.
 func (s *DB) DeadLetters(ctx context.Context, electionID uuid.UUID) ([]runoff.DeadLetter, error) {
 	var dls []runoff.DeadLetter
 	err := s.db.SelectContext(ctx, &dls, `SELECT `+deadLetterColumns+` FROM dead_letters
-		WHERE election_id = $1 ORDER BY dead_at DESC, id DESC LIMIT 500`, electionID)
+		WHERE `+ofElection+` ORDER BY dead_at DESC, id DESC LIMIT 500`, electionID)
 	if err != nil {
 		return nil, wrapf(err, "dead letters of %s", electionID)
 	}
@@ -77,7 +82,7 @@ func (s *DB) MarkRequeued(ctx context.Context, id uuid.UUID, at time.Time) error
 // CountDeadLetters counts an election's dead letters not yet requeued.
 func (s *DB) CountDeadLetters(ctx context.Context, electionID uuid.UUID) (int, error) {
 	var n int
-	err := s.db.GetContext(ctx, &n, `SELECT count(*) FROM dead_letters WHERE election_id = $1 AND requeued_at IS NULL`, electionID)
+	err := s.db.GetContext(ctx, &n, `SELECT count(*) FROM dead_letters WHERE `+ofElection+` AND requeued_at IS NULL`, electionID)
 	if err != nil {
 		return 0, wrapf(err, "count dead letters of %s", electionID)
 	}

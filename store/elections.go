@@ -19,14 +19,11 @@ SELECT id, name, position FROM candidates WHERE election_id = $1 ORDER BY positi
 
 // Election reads an election and its candidates in listed order.
 func (s *DB) Election(ctx context.Context, id uuid.UUID) (*runoff.Election, error) {
-	var e runoff.Election
-	if err := s.db.GetContext(ctx, &e, electionSQL, id); err != nil {
+	e, err := electionIn(ctx, s.db, id)
+	if err != nil {
 		return nil, notFound(err, "election "+id.String())
 	}
-	if err := s.db.SelectContext(ctx, &e.Candidates, candidatesSQL, id); err != nil {
-		return nil, wrapf(err, "candidates of %s", id)
-	}
-	return &e, nil
+	return e, nil
 }
 
 const electionsByOwnerSQL = `
@@ -63,16 +60,14 @@ SELECT u.id, $1, u.name, u.position
 FROM unnest($2::uuid[], $3::text[], $4::int[]) AS u(id, name, position)`
 
 // CreateElections stores a batch of election.create messages in one
-// transaction. A redelivered message (the election exists) changes nothing.
+// transaction and returns what became of each, as runoff.DecideElectionCreate
+// decides: a redelivered message (the same election exists) changes
+// nothing; another election under an ID already taken is refused.
 func (s *DB) CreateElections(ctx context.Context, ms []runoff.ElectionCreate) ([]Outcome, error) {
 	out := make([]Outcome, len(ms))
-	owners := make([]uuid.UUID, 0, len(ms))
+	owners := make([]uuid.UUID, len(ms))
 	for i, m := range ms {
-		if err := runoff.ValidateElection(m); err != nil {
-			out[i].Dead = err.Error()
-			continue
-		}
-		owners = append(owners, m.OwnerID)
+		owners[i] = m.OwnerID
 	}
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var found []uuid.UUID
@@ -84,11 +79,7 @@ func (s *DB) CreateElections(ctx context.Context, ms []runoff.ElectionCreate) ([
 			known[id] = true
 		}
 		for i, m := range ms {
-			if out[i].Dead != "" {
-				continue
-			}
-			if !known[m.OwnerID] {
-				out[i].Dead = "no organizer " + m.OwnerID.String()
+			if out[i].Dead = runoff.DecideElectionCreate(m, known[m.OwnerID], nil); out[i].Dead != "" {
 				continue
 			}
 			res, err := tx.ExecContext(ctx, insertElectionSQL, m.ElectionID, m.OwnerID, m.Title, m.Description, m.Seats, m.RequestedAt)
@@ -96,7 +87,14 @@ func (s *DB) CreateElections(ctx context.Context, ms []runoff.ElectionCreate) ([
 				return err
 			}
 			if n, _ := res.RowsAffected(); n == 0 {
-				continue // redelivered: stored before
+				// Its ID is taken: by this very election (a redelivery), or
+				// by another.
+				existing, err := electionIn(ctx, tx, m.ElectionID)
+				if err != nil {
+					return err
+				}
+				out[i].Dead = runoff.DecideElectionCreate(m, true, existing)
+				continue
 			}
 			ids := make([]uuid.UUID, len(m.Candidates))
 			names := make([]string, len(m.Candidates))
@@ -115,6 +113,18 @@ func (s *DB) CreateElections(ctx context.Context, ms []runoff.ElectionCreate) ([
 		return nil, wrapf(err, "create elections")
 	}
 	return out, nil
+}
+
+// electionIn reads an election and its candidates within a transaction.
+func electionIn(ctx context.Context, q sqlx.QueryerContext, id uuid.UUID) (*runoff.Election, error) {
+	var e runoff.Election
+	if err := sqlx.GetContext(ctx, q, &e, electionSQL, id); err != nil {
+		return nil, err
+	}
+	if err := sqlx.SelectContext(ctx, q, &e.Candidates, candidatesSQL, id); err != nil {
+		return nil, err
+	}
+	return &e, nil
 }
 
 // inTx runs fn in a transaction, committing if it returns nil.

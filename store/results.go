@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 
 	"github.com/google/uuid"
 	"github.com/lib/pq"
@@ -32,19 +33,16 @@ func (s *DB) Tally(ctx context.Context, id uuid.UUID) (*Tally, error) {
 		return nil, wrapf(err, "tally %s", id)
 	}
 	defer tx.Rollback()
-	var e runoff.Election
-	if err := tx.GetContext(ctx, &e, electionSQL, id); err != nil {
+	e, err := electionIn(ctx, tx, id)
+	if err != nil {
 		return nil, notFound(err, "election "+id.String())
-	}
-	if err := tx.SelectContext(ctx, &e.Candidates, candidatesSQL, id); err != nil {
-		return nil, wrapf(err, "tally %s", id)
 	}
 	rows, err := tx.QueryContext(ctx, rankingCountsSQL, id)
 	if err != nil {
 		return nil, wrapf(err, "tally %s", id)
 	}
 	defer rows.Close()
-	t := &Tally{Election: &e}
+	t := &Tally{Election: e}
 	for rows.Next() {
 		var ranking pq.StringArray
 		var rc RankingCount
@@ -65,34 +63,44 @@ func (s *DB) Tally(ctx context.Context, id uuid.UUID) (*Tally, error) {
 // Counts only grow, so a snapshot never replaces one computed from more
 // ballots: two workers recomputing at once cannot move results backwards.
 const saveResultSQL = `
-INSERT INTO results (election_id, ballots_counted, report, computed_at)
-VALUES ($1, $2, $3, now())
+INSERT INTO results (election_id, ballots_counted, report, model, computed_at)
+VALUES ($1, $2, $3, $4, now())
 ON CONFLICT (election_id) DO UPDATE
-SET ballots_counted = EXCLUDED.ballots_counted, report = EXCLUDED.report, computed_at = EXCLUDED.computed_at
+SET ballots_counted = EXCLUDED.ballots_counted, report = EXCLUDED.report, model = EXCLUDED.model, computed_at = EXCLUDED.computed_at
 WHERE results.ballots_counted <= EXCLUDED.ballots_counted`
 
 // SaveResult stores a results snapshot unless a newer one is there.
 func (s *DB) SaveResult(ctx context.Context, r runoff.ResultSnapshot) error {
-	if _, err := s.db.ExecContext(ctx, saveResultSQL, r.ElectionID, r.BallotsCounted, r.Report); err != nil {
+	model, err := json.Marshal(r.Model)
+	if err != nil {
+		return wrapf(err, "save result %s", r.ElectionID)
+	}
+	if _, err := s.db.ExecContext(ctx, saveResultSQL, r.ElectionID, r.BallotsCounted, r.Report, model); err != nil {
 		return wrapf(err, "save result %s", r.ElectionID)
 	}
 	return nil
 }
 
-const resultSQL = `SELECT election_id, ballots_counted, report, computed_at FROM results WHERE election_id = $1`
+const resultSQL = `SELECT ballots_counted, report, model, computed_at FROM results WHERE election_id = $1 AND model IS NOT NULL`
 
-// Result reads an election's last results snapshot.
+// Result reads an election's last results snapshot. One from before the
+// results model (which the worker is about to replace) is not found.
 func (s *DB) Result(ctx context.Context, id uuid.UUID) (*runoff.ResultSnapshot, error) {
-	var r runoff.ResultSnapshot
-	if err := s.db.GetContext(ctx, &r, resultSQL, id); err != nil {
+	r := runoff.ResultSnapshot{ElectionID: id}
+	var model []byte
+	err := s.db.QueryRowContext(ctx, resultSQL, id).Scan(&r.BallotsCounted, &r.Report, &model, &r.ComputedAt)
+	if err != nil {
 		return nil, notFound(err, "result "+id.String())
+	}
+	if err := json.Unmarshal(model, &r.Model); err != nil {
+		return nil, wrapf(err, "result %s: model", id)
 	}
 	return &r, nil
 }
 
 const staleElectionsSQL = `
 SELECT e.id FROM elections e LEFT JOIN results r ON r.election_id = e.id
-WHERE e.ballots_counted > 0 AND (r.election_id IS NULL OR r.ballots_counted < e.ballots_counted)
+WHERE e.ballots_counted > 0 AND (r.election_id IS NULL OR r.ballots_counted < e.ballots_counted OR r.model IS NULL)
 ORDER BY e.id LIMIT $1`
 
 // StaleElections lists elections whose results snapshot is missing or older

@@ -61,14 +61,31 @@ func notFound(err error, what string) error {
 	return wrapf(err, "%s", what)
 }
 
-// wrapf names the operation that failed. When Postgres could not be reached
+// wrapf names the operation that failed and classifies the error, so no
+// caller needs to know Postgres's codes. When Postgres could not be reached
 // it adds runoff.ErrUnavailable, so the web answers 503 ("try again in a
-// moment") rather than 500, and logs a warning rather than an error.
+// moment") rather than 500 and the worker holds its batch and retries. When
+// Postgres refused the data itself it adds runoff.ErrInvalid: retrying
+// cannot cure that, so the worker finds the culprit and dead-letters it.
 func wrapf(err error, format string, args ...any) error {
-	if unreachable(err) {
+	switch {
+	case unreachable(err):
 		return fmt.Errorf("store: "+format+": %w: %w", append(args, runoff.ErrUnavailable, err)...)
+	case refusedData(err):
+		return fmt.Errorf("store: "+format+": %w: %w", append(args, runoff.ErrInvalid, err)...)
 	}
 	return fmt.Errorf("store: "+format+": %w", append(args, err)...)
+}
+
+// refusedData reports a Postgres error caused by the data (class 22, data
+// exception; class 23, integrity violation) rather than by the moment.
+func refusedData(err error) bool {
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		class := pqErr.Code.Class()
+		return class == "22" || class == "23"
+	}
+	return false
 }
 
 // unreachable reports a failure to reach Postgres, rather than one of a

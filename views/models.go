@@ -45,10 +45,11 @@ type ElectionItem struct {
 }
 
 // ElectionAdmin is an election's admin page. Pending means the worker has
-// not stored it yet.
+// not stored it yet; Refused, that it never will, and why.
 type ElectionAdmin struct {
 	ID          string
 	Pending     bool
+	Refused     string
 	Title       string
 	Description string
 	Status      string
@@ -106,6 +107,9 @@ type Receipt struct {
 	Reason        string
 	Ranking       []string
 	Known         bool // false: queued, and this browser does not hold what was submitted
+	// Refused says why another ballot sent under this receipt number was
+	// not counted (the ballot shown is the one that was).
+	Refused string
 }
 
 // Results is an election's results, round by round.
@@ -143,5 +147,4 @@ type ErrorPage struct {
 	Status  int
 	Heading string
 	Message string
-	Back    string // a link to go on from, if any
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -14,10 +15,10 @@ import (
 	"github.com/runoff-vote/runoff/store"
 )
 
-// Rules are the rules online elections are counted by: single-winner
+// CountRules are the rules online elections are counted by: single-winner
 // instant runoff; ties broken by previous-round counts, then by the order
 // the organizer listed the candidates.
-func Rules(e *runoff.Election) rcv.Rules {
+func CountRules(e *runoff.Election) rcv.Rules {
 	r := rcv.DefaultRules()
 	r.TiebreakMode = rcv.TiebreakPreviousRoundCountsThenCandidateOrder
 	r.Candidates = make([]string, len(e.Candidates))
@@ -27,9 +28,10 @@ func Rules(e *runoff.Election) rcv.Rules {
 	return r
 }
 
-// Report tabulates a tally and returns the RCTab detailed-report JSON that
-// the results pages show and serve.
-func Report(t *store.Tally) ([]byte, error) {
+// Count tabulates a tally and returns the snapshot to store: the RCTab
+// detailed-report JSON that results.json serves, and the results model the
+// pages format.
+func Count(t *store.Tally) (runoff.ResultSnapshot, error) {
 	e := t.Election
 	index := make(map[uuid.UUID]int, len(e.Candidates))
 	for i, c := range e.Candidates {
@@ -45,38 +47,57 @@ func Report(t *store.Tally) ([]byte, error) {
 		}
 		ballots = append(ballots, rcv.Ranking(rc.Count, idx...))
 	}
-	res, err := rcv.Tabulate(Rules(e), ballots)
+	rules := CountRules(e)
+	res, err := rcv.Tabulate(rules, ballots)
 	if err != nil {
-		return nil, fmt.Errorf("worker: tabulate %s: %w", e.ID, err)
+		return runoff.ResultSnapshot{}, fmt.Errorf("worker: tabulate %s: %w", e.ID, err)
 	}
 	var buf bytes.Buffer
 	if err := res.WriteJSON(&buf, rcv.ReportMeta{Contest: e.Title, Date: e.CreatedAt.UTC().Format("2006-01-02")}); err != nil {
-		return nil, fmt.Errorf("worker: report %s: %w", e.ID, err)
+		return runoff.ResultSnapshot{}, fmt.Errorf("worker: report %s: %w", e.ID, err)
 	}
-	return buf.Bytes(), nil
+	return runoff.ResultSnapshot{ElectionID: e.ID, BallotsCounted: e.BallotsCounted, Report: buf.Bytes(),
+		Model: resultsModel(e, rules, res)}, nil
 }
 
-// Recomputer keeps results snapshots fresh. It recomputes every election
-// whose snapshot is older than its counts — found in Postgres, not kept in
-// memory, so a worker that died between a commit and a recompute leaves
-// nothing stale for long — when told of new ballots, and every Poll in any
-// case. It recomputes at most once per MinInterval.
+// TallyStore is what the recomputer reads and writes.
+type TallyStore interface {
+	StaleElections(ctx context.Context, limit int) ([]uuid.UUID, error)
+	Tally(ctx context.Context, id uuid.UUID) (*store.Tally, error)
+	SaveResult(ctx context.Context, r runoff.ResultSnapshot) error
+}
+
+// Recomputer keeps results snapshots fresh. It recomputes the elections it
+// is told have new ballots, at most once per MinInterval however often it
+// is told; and every Poll it also recomputes every election whose snapshot
+// is older than its counts, found in Postgres rather than kept in memory,
+// so that a worker that died between a commit and a recompute leaves
+// nothing stale for long.
 type Recomputer struct {
-	DB          *store.DB
+	Store       TallyStore
 	Log         *slog.Logger
 	MinInterval time.Duration
 	Poll        time.Duration
 	Metrics     *Metrics
-	wake        chan struct{}
+
+	mu      sync.Mutex
+	pending map[uuid.UUID]bool
+	wake    chan struct{}
 }
 
 // NewRecomputer makes a recomputer with production defaults.
-func NewRecomputer(db *store.DB, log *slog.Logger) *Recomputer {
-	return &Recomputer{DB: db, Log: log, MinInterval: 250 * time.Millisecond, Poll: 5 * time.Second, Metrics: NewMetrics(nil), wake: make(chan struct{}, 1)}
+func NewRecomputer(s TallyStore, log *slog.Logger) *Recomputer {
+	return &Recomputer{Store: s, Log: log, MinInterval: 250 * time.Millisecond, Poll: 5 * time.Second,
+		Metrics: NewMetrics(nil), pending: map[uuid.UUID]bool{}, wake: make(chan struct{}, 1)}
 }
 
 // Notify says that these elections' counts changed. It never blocks.
 func (rc *Recomputer) Notify(ids []uuid.UUID) {
+	rc.mu.Lock()
+	for _, id := range ids {
+		rc.pending[id] = true
+	}
+	rc.mu.Unlock()
 	select {
 	case rc.wake <- struct{}{}:
 	default:
@@ -87,8 +108,15 @@ func (rc *Recomputer) Notify(ids []uuid.UUID) {
 func (rc *Recomputer) Run(ctx context.Context) error {
 	poll := time.NewTicker(rc.Poll)
 	defer poll.Stop()
+	scan := true // at start, look for what an earlier worker left stale
 	for {
-		if err := rc.Once(ctx); err != nil && ctx.Err() == nil {
+		var err error
+		if scan {
+			err = rc.Once(ctx)
+		} else {
+			err = rc.recomputeAll(ctx, rc.takePending())
+		}
+		if err != nil && ctx.Err() == nil {
 			rc.Log.Warn("recompute failed", "err", err)
 		}
 		select {
@@ -100,18 +128,38 @@ func (rc *Recomputer) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-rc.wake:
+			scan = false
 		case <-poll.C:
+			scan = true
 		}
 	}
 }
 
-// Once recomputes the stale elections now (up to 500; the next pass takes
-// the rest). One election failing does not hold up the others.
+func (rc *Recomputer) takePending() []uuid.UUID {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	ids := make([]uuid.UUID, 0, len(rc.pending))
+	for id := range rc.pending {
+		ids = append(ids, id)
+	}
+	clear(rc.pending)
+	return ids
+}
+
+// Once recomputes the elections it was told of and every stale election
+// (up to 500; the next pass takes the rest).
 func (rc *Recomputer) Once(ctx context.Context) error {
-	ids, err := rc.DB.StaleElections(ctx, 500)
+	ids, err := rc.Store.StaleElections(ctx, 500)
 	if err != nil {
 		return err
 	}
+	rc.takePending() // a scan finds those too
+	return rc.recomputeAll(ctx, ids)
+}
+
+// recomputeAll recomputes each election; one failing does not hold up the
+// others.
+func (rc *Recomputer) recomputeAll(ctx context.Context, ids []uuid.UUID) error {
 	for _, id := range ids {
 		if err := rc.recompute(ctx, id); err != nil {
 			if ctx.Err() != nil {
@@ -125,15 +173,15 @@ func (rc *Recomputer) Once(ctx context.Context) error {
 
 func (rc *Recomputer) recompute(ctx context.Context, id uuid.UUID) error {
 	start := time.Now()
-	t, err := rc.DB.Tally(ctx, id)
+	t, err := rc.Store.Tally(ctx, id)
 	if err != nil {
 		return err
 	}
-	report, err := Report(t)
+	snap, err := Count(t)
 	if err != nil {
 		return err
 	}
-	if err := rc.DB.SaveResult(ctx, runoff.ResultSnapshot{ElectionID: id, BallotsCounted: t.Election.BallotsCounted, Report: report}); err != nil {
+	if err := rc.Store.SaveResult(ctx, snap); err != nil {
 		return err
 	}
 	rc.Metrics.RecomputeSeconds.Observe(time.Since(start).Seconds())

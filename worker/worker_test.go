@@ -3,7 +3,6 @@ package worker_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"strings"
@@ -12,37 +11,37 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus/testutil"
-	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/runoff-vote/runoff"
+	"github.com/runoff-vote/runoff/rabbitmq"
+	"github.com/runoff-vote/runoff/rabbitmq/rabbitmqtest"
 	"github.com/runoff-vote/runoff/rcv"
 	"github.com/runoff-vote/runoff/store"
 	"github.com/runoff-vote/runoff/store/storetest"
 	"github.com/runoff-vote/runoff/worker"
-	"github.com/runoff-vote/runoff/worker/workertest"
 )
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 type fixture struct {
-	metrics *worker.Metrics
+	metrics *rabbitmq.Metrics
 	db      *store.DB
-	topo    worker.Topology
-	pub     *worker.Publisher
+	topo    rabbitmq.Topology
+	pub     *rabbitmq.Publisher
 	owner   *runoff.Organizer
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	db, _ := storetest.MustOpen(t)
-	topo := workertest.Topology(t)
-	pub := worker.NewPublisher(workertest.URL(), topo, quiet())
+	topo := rabbitmqtest.Topology(t)
+	pub := rabbitmq.NewPublisher(rabbitmqtest.URL(), topo, quiet())
 	t.Cleanup(func() { pub.Close() })
 	o := &runoff.Organizer{ID: uuid.Must(uuid.NewV7()), Email: "o@example.org", PasswordHash: "x"}
 	if err := db.CreateOrganizer(context.Background(), o); err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{db: db, topo: topo, pub: pub, owner: o, metrics: worker.NewMetrics(nil)}
+	return &fixture{db: db, topo: topo, pub: pub, owner: o, metrics: rabbitmq.NewMetrics(nil)}
 }
 
 // startWorker runs a consumer and a recomputer until the test ends.
@@ -51,10 +50,12 @@ func (f *fixture) startWorker(t *testing.T) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	rc := worker.NewRecomputer(f.db, quiet())
 	rc.MinInterval = 20 * time.Millisecond
-	c := worker.NewConsumer(workertest.URL(), f.topo, f.db, quiet())
+	q := worker.NewQueues(f.db, f.pub, rc.Notify, quiet())
+	c := rabbitmq.NewConsumer(rabbitmqtest.URL(), f.topo, map[string]rabbitmq.Handler{
+		f.topo.Votes: rabbitmq.Handler(q.Votes), f.topo.Elections: rabbitmq.Handler(q.Organizers), f.topo.DeadQueue: rabbitmq.Handler(q.DeadLetters),
+	}, quiet())
 	c.BatchWait = 10 * time.Millisecond
-	c.Recompute = rc.Notify
-	c.Metrics, rc.Metrics = f.metrics, f.metrics
+	c.Metrics = f.metrics
 	done := make(chan struct{}, 2)
 	go func() { c.Run(ctx); done <- struct{}{} }()
 	go func() { rc.Run(ctx); done <- struct{}{} }()
@@ -151,7 +152,7 @@ func TestVotesFlowToResults(t *testing.T) {
 	if got := rep.Results[0].Tally["Memphis"]; got != "42" {
 		t.Fatalf("round 1 Memphis = %s, want 42", got)
 	}
-	if n := workertest.Depth(t, f.topo.Votes); n != 0 {
+	if n := rabbitmqtest.Depth(t, f.topo.Votes); n != 0 {
 		t.Fatalf("%d votes left in the queue", n)
 	}
 }
@@ -172,7 +173,7 @@ func TestRedeliveredVoteStoredOnce(t *testing.T) {
 		_, err := f.db.Ballot(context.Background(), other.BallotID)
 		return err == nil
 	})
-	waitFor(t, "queue drained", func() bool { return workertest.Depth(t, f.topo.Votes) == 0 })
+	waitFor(t, "queue drained", func() bool { return rabbitmqtest.Depth(t, f.topo.Votes) == 0 })
 	tally, err := f.db.Tally(context.Background(), e.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -192,14 +193,9 @@ func TestPoisonMessagesDeadLettered(t *testing.T) {
 	f := newFixture(t)
 	f.startWorker(t)
 	e := f.createElection(t, "A", "B")
-	ch := workertest.Channel(t)
 	raw := func(key, id string, body string) {
 		t.Helper()
-		err := ch.PublishWithContext(context.Background(), f.topo.Exchange, key, false, false,
-			amqp.Publishing{MessageId: id, Body: []byte(body), DeliveryMode: amqp.Persistent})
-		if err != nil {
-			t.Fatal(err)
-		}
+		rabbitmqtest.PublishRaw(t, f.topo.Exchange, key, id, []byte(body))
 	}
 	raw(runoff.KeyVoteSubmit, "p1", "{not json")
 	raw("vote.bogus", "p2", "{}")
@@ -231,36 +227,10 @@ func TestPoisonMessagesDeadLettered(t *testing.T) {
 			return err == nil && dl.Reason != ""
 		})
 	}
-	waitFor(t, "dead-letter queue drained", func() bool { return workertest.Depth(t, f.topo.DeadQueue) == 0 })
+	waitFor(t, "dead-letter queue drained", func() bool { return rabbitmqtest.Depth(t, f.topo.DeadQueue) == 0 })
 	waitFor(t, "runoff_dead_lettered_total = 4", func() bool {
 		return testutil.ToFloat64(f.metrics.DeadLettered.WithLabelValues(f.topo.Votes))+testutil.ToFloat64(f.metrics.DeadLettered.WithLabelValues(f.topo.Elections)) == 4
 	})
-}
-
-func TestPublisherUnroutable(t *testing.T) {
-	topo := workertest.Topology(t)
-	pub := worker.NewPublisher(workertest.URL(), topo, quiet())
-	defer pub.Close()
-	err := pub.Publish(context.Background(), "nothing.bound", uuid.NewString(), []byte("{}"))
-	if !errors.Is(err, worker.ErrUnroutable) || !errors.Is(err, runoff.ErrUnavailable) {
-		t.Fatalf("unroutable publish: %v", err)
-	}
-	// The channel is still good after a return.
-	if err := pub.Publish(context.Background(), runoff.KeyVoteSubmit, uuid.NewString(), []byte("{}")); err != nil {
-		t.Fatalf("publish after a return: %v", err)
-	}
-}
-
-func TestPublisherBrokerDown(t *testing.T) {
-	pub := worker.NewPublisher("amqp://guest:guest@127.0.0.1:1/", worker.DefaultTopology(), quiet())
-	defer pub.Close()
-	err := pub.Publish(context.Background(), runoff.KeyVoteSubmit, uuid.NewString(), []byte("{}"))
-	if !errors.Is(err, runoff.ErrUnavailable) {
-		t.Fatalf("publish with broker down: %v", err)
-	}
-	if err := pub.Ping(context.Background()); err == nil {
-		t.Fatal("Ping with broker down succeeded")
-	}
 }
 
 // A vote for an election that did not exist yet is dead-lettered; once the
@@ -283,18 +253,16 @@ func TestRequeueDeadLetter(t *testing.T) {
 	waitFor(t, "election stored", func() bool { _, err := f.db.Election(context.Background(), m.ElectionID); return err == nil })
 
 	stranger := runoff.DeadLetterRequeue{DeadLetterID: dl.ID, ElectionID: m.ElectionID, OrganizerID: uuid.Must(uuid.NewV7())}
-	f.publish(t, runoff.KeyDeadLetterRequeue, uuid.NewString(), stranger)
+	strangerMsg := uuid.NewString()
+	f.publish(t, runoff.KeyDeadLetterRequeue, strangerMsg, stranger)
 	waitFor(t, "stranger's requeue refused", func() bool {
-		dls, _ := f.db.DeadLetters(context.Background(), m.ElectionID)
-		for _, d := range dls {
-			if d.RoutingKey == runoff.KeyDeadLetterRequeue && strings.Contains(d.Reason, "does not own") {
-				return true
-			}
-		}
-		return false
+		d, err := f.db.DeadLetterByMessage(context.Background(), strangerMsg)
+		return err == nil && strings.Contains(d.Reason, "does not own")
 	})
-	if n, _ := f.db.CountDeadLetters(context.Background(), m.ElectionID); n != 2 {
-		t.Fatalf("%d dead letters open, want the vote and the refused request", n)
+	// The refused request was the stranger's action, not the owner's: it is
+	// not among the election's held messages.
+	if n, _ := f.db.CountDeadLetters(context.Background(), m.ElectionID); n != 1 {
+		t.Fatalf("%d dead letters open, want the vote alone", n)
 	}
 
 	req := runoff.DeadLetterRequeue{DeadLetterID: dl.ID, ElectionID: m.ElectionID, OrganizerID: f.owner.ID}
@@ -305,7 +273,7 @@ func TestRequeueDeadLetter(t *testing.T) {
 		return err == nil && b.Status == runoff.BallotCounted
 	})
 	waitFor(t, "queues drained", func() bool {
-		return workertest.Depth(t, f.topo.Votes) == 0 && workertest.Depth(t, f.topo.Elections) == 0
+		return rabbitmqtest.Depth(t, f.topo.Votes) == 0 && rabbitmqtest.Depth(t, f.topo.Elections) == 0
 	})
 	tally, err := f.db.Tally(context.Background(), m.ElectionID)
 	if err != nil || tally.Election.BallotsCounted != 1 {

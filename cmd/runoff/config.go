@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/runoff-vote/runoff/worker"
+	"github.com/runoff-vote/runoff/rabbitmq"
 )
 
 // config is everything the environment decides, with Heroku's names.
@@ -25,7 +25,7 @@ type config struct {
 	SecureCookies       bool
 	LogFormat           string
 	LogLevel            slog.Level
-	Topology            worker.Topology
+	Topology            rabbitmq.Topology
 	// MetricsToken, if set, is required as a bearer token on /metrics.
 	MetricsToken string
 	// MetricsPort, if set, is where the worker serves /metrics and
@@ -42,7 +42,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		AMQPURL:     "amqp://guest:guest@localhost:5672/",
 		LogFormat:   "text",
 		LogLevel:    slog.LevelInfo,
-		Topology:    worker.DefaultTopology(),
+		Topology:    rabbitmq.DefaultTopology(),
 	}
 	if v := getenv("PORT"); v != "" {
 		p, err := strconv.Atoi(v)

@@ -14,8 +14,8 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/runoff-vote/runoff"
+	"github.com/runoff-vote/runoff/rabbitmq"
 	"github.com/runoff-vote/runoff/store"
-	"github.com/runoff-vote/runoff/worker"
 )
 
 const (
@@ -57,7 +57,7 @@ func runDemo(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer
 	for i, name := range cities {
 		m.Candidates = append(m.Candidates, runoff.Candidate{ID: uuid.NewSHA1(demoNS, []byte("candidate "+name)), Name: name, Position: i})
 	}
-	pub := worker.NewPublisher(cfg.AMQPURL, cfg.Topology, log)
+	pub := rabbitmq.NewPublisher(cfg.AMQPURL, cfg.Topology, log)
 	defer pub.Close()
 	if err := publishJSON(ctx, pub, runoff.KeyElectionCreate, m.ElectionID.String(), m); err != nil {
 		return fmt.Errorf("demo: %w", err)
@@ -100,7 +100,7 @@ func runDemo(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer
 	return nil
 }
 
-func publishJSON(ctx context.Context, pub *worker.Publisher, key, id string, v any) error {
+func publishJSON(ctx context.Context, pub *rabbitmq.Publisher, key, id string, v any) error {
 	body, err := json.Marshal(v)
 	if err != nil {
 		return err

@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runoff-vote/runoff/rabbitmq/rabbitmqtest"
 	"github.com/runoff-vote/runoff/rcv"
 	"github.com/runoff-vote/runoff/store/storetest"
-	"github.com/runoff-vote/runoff/worker/workertest"
 )
 
 // app is Runoff running in this test process exactly as it runs in
@@ -34,8 +34,8 @@ func startApp(t *testing.T) *app {
 	t.Helper()
 	env := map[string]string{
 		"DATABASE_URL":        storetest.NewURL(t),
-		"AMQP_URL":            workertest.URL(),
-		"RUNOFF_QUEUE_PREFIX": workertest.Prefix(t),
+		"AMQP_URL":            rabbitmqtest.URL(),
+		"RUNOFF_QUEUE_PREFIX": rabbitmqtest.Prefix(t),
 		"SESSION_KEY":         "e2e-session-key-0123456789abcdef0123456789",
 		"PORT":                "0",
 		"LOG_LEVEL":           "warn",

@@ -22,10 +22,10 @@ import (
 	"github.com/lib/pq"
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"github.com/runoff-vote/runoff/rabbitmq/rabbitmqtest"
 	"github.com/runoff-vote/runoff/rcv"
 	"github.com/runoff-vote/runoff/store"
 	"github.com/runoff-vote/runoff/worker"
-	"github.com/runoff-vote/runoff/worker/workertest"
 )
 
 // election is the election a fault test votes in.
@@ -419,7 +419,7 @@ func (c *cluster) check(fault string, d *loadDriver, opt checkOptions) figures {
 
 	// With every consumer gone, anything unacked would be back and ready.
 	for _, q := range []string{c.topo.Votes, c.topo.Elections} {
-		if n := workertest.Depth(t, q); n != 0 {
+		if n := rabbitmqtest.Depth(t, q); n != 0 {
 			t.Errorf("queue %s holds %d messages after the drain", q, n)
 		}
 	}
@@ -463,7 +463,7 @@ func (c *cluster) deadLetters(ctx context.Context) ([]deadLetter, error) {
 		return nil, err
 	}
 	// Read the queue without acking: closing the channel puts it all back.
-	conn, err := amqp.Dial(workertest.URL())
+	conn, err := amqp.Dial(rabbitmqtest.URL())
 	if err != nil {
 		return nil, err
 	}
@@ -633,10 +633,11 @@ func (d *loadDriver) clientTally(ctx context.Context) *store.Tally {
 func (c *cluster) checkSnapshot(ctx context.Context, e election, snapshot []byte, want *store.Tally, what string) {
 	t := c.t
 	t.Helper()
-	wantJSON, err := worker.Report(want)
+	wantSnap, err := worker.Count(want)
 	if err != nil {
 		t.Fatal(err)
 	}
+	wantJSON := wantSnap.Report
 	var got, exp any
 	if err := json.Unmarshal(snapshot, &got); err != nil {
 		t.Fatal(err)

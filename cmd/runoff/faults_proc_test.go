@@ -24,9 +24,9 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
+	"github.com/runoff-vote/runoff/rabbitmq"
+	"github.com/runoff-vote/runoff/rabbitmq/rabbitmqtest"
 	"github.com/runoff-vote/runoff/store/storetest"
-	"github.com/runoff-vote/runoff/worker"
-	"github.com/runoff-vote/runoff/worker/workertest"
 )
 
 // runoffBin is the real binary, built once by TestMain, so that web and
@@ -39,7 +39,7 @@ type cluster struct {
 	t        *testing.T
 	env      []string
 	dbURL    string
-	topo     worker.Topology
+	topo     rabbitmq.Topology
 	db       *sql.DB
 	web      *proc
 	webPort  int
@@ -54,13 +54,13 @@ type cluster struct {
 func newCluster(t *testing.T) *cluster {
 	t.Helper()
 	dbURL := storetest.NewURL(t)
-	prefix := workertest.Prefix(t)
-	c := &cluster{t: t, dbURL: dbURL, topo: worker.DefaultTopology().WithPrefix(prefix)}
+	prefix := rabbitmqtest.Prefix(t)
+	c := &cluster{t: t, dbURL: dbURL, topo: rabbitmq.DefaultTopology().WithPrefix(prefix)}
 	// Later entries win, so whatever the caller's shell has set is overridden;
 	// CLOUDAMQP_URL would take precedence over AMQP_URL, so it is emptied.
 	c.env = append(os.Environ(),
 		"DATABASE_URL="+dbURL,
-		"AMQP_URL="+workertest.URL(),
+		"AMQP_URL="+rabbitmqtest.URL(),
 		"CLOUDAMQP_URL=",
 		"RUNOFF_QUEUE_PREFIX="+prefix,
 		"SESSION_KEY=faults-session-key-0123456789abcdef0123456789",
@@ -329,13 +329,13 @@ func (c *cluster) stopAll() {
 }
 
 // depth is the number of ready messages in a queue, on one long-lived
-// connection (workertest.Depth opens one per call, fine for a final check
+// connection (rabbitmqtest.Depth opens one per call, fine for a final check
 // but not for polling).
 func (c *cluster) depth(queue string) (int, error) {
 	c.amqpMu.Lock()
 	defer c.amqpMu.Unlock()
 	if c.amqpConn == nil || c.amqpConn.IsClosed() {
-		conn, err := amqp.Dial(workertest.URL())
+		conn, err := amqp.Dial(rabbitmqtest.URL())
 		if err != nil {
 			return 0, err
 		}
@@ -412,7 +412,7 @@ func startRabbitMQ() error {
 	}
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
-		conn, err := amqp.Dial(workertest.URL())
+		conn, err := amqp.Dial(rabbitmqtest.URL())
 		if err == nil {
 			_, err = conn.Channel()
 			conn.Close()
@@ -421,7 +421,7 @@ func startRabbitMQ() error {
 			}
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("RabbitMQ does not answer at %s: %w", workertest.URL(), err)
+			return fmt.Errorf("RabbitMQ does not answer at %s: %w", rabbitmqtest.URL(), err)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}

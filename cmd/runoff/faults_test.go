@@ -32,7 +32,7 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/runoff-vote/runoff"
-	"github.com/runoff-vote/runoff/worker/workertest"
+	"github.com/runoff-vote/runoff/rabbitmq/rabbitmqtest"
 )
 
 func TestMain(m *testing.M) {
@@ -238,7 +238,7 @@ func TestFaultPoisonMessages(t *testing.T) {
 			poison{runoff.KeyVoteSubmit, uuid.NewString(), vote(b3, real), "message_id does not match ballot_id"},
 		)
 	}
-	ch := workertest.Channel(t)
+	ch := rabbitmqtest.Channel(t)
 	if err := ch.Confirm(false); err != nil {
 		t.Fatal(err)
 	}

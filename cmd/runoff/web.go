@@ -16,8 +16,8 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/runoff-vote/runoff/handlers"
+	"github.com/runoff-vote/runoff/rabbitmq"
 	"github.com/runoff-vote/runoff/store"
-	"github.com/runoff-vote/runoff/worker"
 )
 
 // runWeb serves the site until ctx is cancelled, then shuts down: stop
@@ -34,8 +34,8 @@ func runWeb(ctx context.Context, cfg config, log *slog.Logger, onListen func(add
 	}
 	defer db.Close()
 	reg := newRegistry()
-	pub := worker.NewPublisher(cfg.AMQPURL, cfg.Topology, log)
-	pub.Metrics = worker.NewMetrics(reg)
+	pub := rabbitmq.NewPublisher(cfg.AMQPURL, cfg.Topology, log)
+	pub.Metrics = rabbitmq.NewMetrics(reg)
 	defer pub.Close()
 	// Declare the topology now, so either process may start first; a broker
 	// that is down is not fatal: reads are served and writes get a clear 503.

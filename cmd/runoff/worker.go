@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/runoff-vote/runoff/handlers"
+	"github.com/runoff-vote/runoff/rabbitmq"
 	"github.com/runoff-vote/runoff/store"
 	"github.com/runoff-vote/runoff/worker"
 )
@@ -27,12 +28,15 @@ func runWorker(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 	defer db.Close()
 	reg := newRegistry()
-	metrics := worker.NewMetrics(reg)
+	transport := rabbitmq.NewMetrics(reg)
 	rc := worker.NewRecomputer(db, log)
-	rc.Metrics = metrics
-	c := worker.NewConsumer(cfg.AMQPURL, cfg.Topology, db, log)
-	c.Recompute = rc.Notify
-	c.Metrics = metrics
+	rc.Metrics = worker.NewMetrics(reg)
+	// Requeues publish through a confirm publisher of their own.
+	pub := rabbitmq.NewPublisher(cfg.AMQPURL, cfg.Topology, log)
+	pub.Metrics = transport
+	defer pub.Close()
+	c := rabbitmq.NewConsumer(cfg.AMQPURL, cfg.Topology, workerHandlers(cfg.Topology, db, pub, rc, log), log)
+	c.Metrics = transport
 	if cfg.MetricsPort != 0 {
 		stop, err := serveMetrics(ctx, cfg, reg, log)
 		if err != nil {
@@ -51,6 +55,17 @@ func runWorker(ctx context.Context, cfg config, log *slog.Logger) error {
 	wg.Wait()
 	log.Info("worker stopped")
 	return err
+}
+
+// workerHandlers says which of the worker's lines of work carries out each
+// queue's messages.
+func workerHandlers(topo rabbitmq.Topology, db *store.DB, pub worker.Publisher, rc *worker.Recomputer, log *slog.Logger) map[string]rabbitmq.Handler {
+	q := worker.NewQueues(db, pub, rc.Notify, log)
+	return map[string]rabbitmq.Handler{
+		topo.Votes:     rabbitmq.Handler(q.Votes),
+		topo.Elections: rabbitmq.Handler(q.Organizers),
+		topo.DeadQueue: rabbitmq.Handler(q.DeadLetters),
+	}
 }
 
 func runMigrate(ctx context.Context, cfg config, log *slog.Logger) error {

@@ -1,4 +1,4 @@
-package worker
+package rabbitmq
 
 import (
 	"context"
@@ -59,9 +59,8 @@ type confirmSession struct {
 }
 
 type pending struct {
-	id       string
-	done     chan error // buffered 1
-	returned bool
+	id   string
+	done chan error // buffered 1
 }
 
 // ErrUnroutable means no queue was bound for the message's routing key.
@@ -86,7 +85,7 @@ func (p *Publisher) Publish(ctx context.Context, key, id string, body []byte) er
 			reason = "timeout"
 		}
 		p.Metrics.PublishFailed.WithLabelValues(key, reason).Inc()
-		return fmt.Errorf("worker: publish %s %s: %w: %w", key, id, runoff.ErrUnavailable, err)
+		return fmt.Errorf("rabbitmq: publish %s %s: %w: %w", key, id, runoff.ErrUnavailable, err)
 	}
 	p.Metrics.Confirmed.WithLabelValues(key).Inc()
 	return nil
@@ -285,10 +284,10 @@ func (p *Publisher) Ping(ctx context.Context) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err := p.ensure(); err != nil {
-		return fmt.Errorf("worker: broker: %w", err)
+		return fmt.Errorf("rabbitmq: broker: %w", err)
 	}
 	if p.blocked.Load() {
-		return errors.New("worker: broker is blocking publishers")
+		return errors.New("rabbitmq: broker is blocking publishers")
 	}
 	return nil
 }

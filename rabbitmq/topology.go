@@ -1,11 +1,12 @@
-// Package worker carries out what the web acknowledged before it was done:
-// the AMQP topology, the publisher the web uses, and the consumer that stores
-// elections and ballots in Postgres and keeps the tallies.
-package worker
+// Package rabbitmq is Runoff's messaging transport on RabbitMQ: the topology
+// (a topic exchange, quorum queues, a dead-letter exchange and queue),
+// dialling, the confirm publisher the web uses, and the batch consumer loop
+// the worker runs. It knows AMQP and a small handler contract, and nothing of
+// elections or Postgres: what a routing key means is the worker's business.
+package rabbitmq
 
 import (
 	"fmt"
-	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 )
@@ -57,18 +58,18 @@ func (t Topology) Queues() map[string][]string {
 // what exists with the same arguments changes nothing.
 func (t Topology) Declare(ch *amqp.Channel) error {
 	if err := ch.ExchangeDeclare(t.Exchange, amqp.ExchangeTopic, true, false, false, false, nil); err != nil {
-		return fmt.Errorf("worker: declare exchange %s: %w", t.Exchange, err)
+		return fmt.Errorf("rabbitmq: declare exchange %s: %w", t.Exchange, err)
 	}
 	if err := ch.ExchangeDeclare(t.DeadExchange, amqp.ExchangeTopic, true, false, false, false, nil); err != nil {
-		return fmt.Errorf("worker: declare exchange %s: %w", t.DeadExchange, err)
+		return fmt.Errorf("rabbitmq: declare exchange %s: %w", t.DeadExchange, err)
 	}
 	if _, err := ch.QueueDeclare(t.DeadQueue, true, false, false, false, amqp.Table{
 		amqp.QueueTypeArg: amqp.QueueTypeQuorum,
 	}); err != nil {
-		return fmt.Errorf("worker: declare queue %s: %w", t.DeadQueue, err)
+		return fmt.Errorf("rabbitmq: declare queue %s: %w", t.DeadQueue, err)
 	}
 	if err := ch.QueueBind(t.DeadQueue, "#", t.DeadExchange, false, nil); err != nil {
-		return fmt.Errorf("worker: bind %s: %w", t.DeadQueue, err)
+		return fmt.Errorf("rabbitmq: bind %s: %w", t.DeadQueue, err)
 	}
 	for q, keys := range t.Queues() {
 		if _, err := ch.QueueDeclare(q, true, false, false, false, amqp.Table{
@@ -76,11 +77,11 @@ func (t Topology) Declare(ch *amqp.Channel) error {
 			"x-delivery-limit":       int64(t.DeliveryLimit),
 			"x-dead-letter-exchange": t.DeadExchange,
 		}); err != nil {
-			return fmt.Errorf("worker: declare queue %s: %w", q, err)
+			return fmt.Errorf("rabbitmq: declare queue %s: %w", q, err)
 		}
 		for _, k := range keys {
 			if err := ch.QueueBind(q, k, t.Exchange, false, nil); err != nil {
-				return fmt.Errorf("worker: bind %s to %s: %w", q, k, err)
+				return fmt.Errorf("rabbitmq: bind %s to %s: %w", q, k, err)
 			}
 		}
 	}
@@ -91,24 +92,13 @@ func (t Topology) Declare(ch *amqp.Channel) error {
 func (t Topology) Delete(ch *amqp.Channel) error {
 	for _, q := range []string{t.Elections, t.Votes, t.DeadQueue} {
 		if _, err := ch.QueueDelete(q, false, false, false); err != nil {
-			return fmt.Errorf("worker: delete queue %s: %w", q, err)
+			return fmt.Errorf("rabbitmq: delete queue %s: %w", q, err)
 		}
 	}
 	for _, x := range []string{t.Exchange, t.DeadExchange} {
 		if err := ch.ExchangeDelete(x, false, false); err != nil {
-			return fmt.Errorf("worker: delete exchange %s: %w", x, err)
+			return fmt.Errorf("rabbitmq: delete exchange %s: %w", x, err)
 		}
 	}
 	return nil
-}
-
-// dial connects to the broker with a short heartbeat (a dead peer is noticed
-// within seconds) and a name that the management UI shows.
-func dial(url, name string, timeout time.Duration) (*amqp.Connection, error) {
-	return amqp.DialConfig(url, amqp.Config{
-		Heartbeat:  10 * time.Second,
-		Locale:     "en_US",
-		Dial:       amqp.DefaultDial(timeout),
-		Properties: amqp.Table{"connection_name": name},
-	})
 }

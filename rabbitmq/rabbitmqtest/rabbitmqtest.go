@@ -1,8 +1,9 @@
-// Package workertest gives tests their own exchanges and queues on the real
+// Package rabbitmqtest gives tests their own exchanges and queues on the real
 // RabbitMQ, deleted when the test ends.
-package workertest
+package rabbitmqtest
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"os"
@@ -10,7 +11,7 @@ import (
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
-	"github.com/runoff-vote/runoff/worker"
+	"github.com/runoff-vote/runoff/rabbitmq"
 )
 
 // URL is the broker tests use: RUNOFF_TEST_AMQP_URL, or the local one.
@@ -23,11 +24,11 @@ func URL() string {
 
 // Topology returns a topology of tb's own, declared now and deleted at
 // cleanup.
-func Topology(tb testing.TB) worker.Topology {
+func Topology(tb testing.TB) rabbitmq.Topology {
 	tb.Helper()
-	topo := worker.DefaultTopology().WithPrefix(Prefix(tb))
+	topo := rabbitmq.DefaultTopology().WithPrefix(Prefix(tb))
 	if err := topo.Declare(Channel(tb)); err != nil {
-		tb.Fatalf("workertest: %v", err)
+		tb.Fatalf("rabbitmqtest: %v", err)
 	}
 	return topo
 }
@@ -39,10 +40,10 @@ func Prefix(tb testing.TB) string {
 	var b [4]byte
 	rand.Read(b[:])
 	prefix := "test-" + hex.EncodeToString(b[:]) + "."
-	topo := worker.DefaultTopology().WithPrefix(prefix)
+	topo := rabbitmq.DefaultTopology().WithPrefix(prefix)
 	tb.Cleanup(func() {
 		if err := topo.Delete(Channel(tb)); err != nil {
-			tb.Errorf("workertest: %v", err)
+			tb.Errorf("rabbitmqtest: %v", err)
 		}
 	})
 	return prefix
@@ -53,12 +54,12 @@ func Channel(tb testing.TB) *amqp.Channel {
 	tb.Helper()
 	conn, err := amqp.Dial(URL())
 	if err != nil {
-		tb.Fatalf("workertest: dial %s (is RabbitMQ running? 'go tool task services' starts it): %v", URL(), err)
+		tb.Fatalf("rabbitmqtest: dial %s (is RabbitMQ running? 'go tool task services' starts it): %v", URL(), err)
 	}
 	tb.Cleanup(func() { conn.Close() })
 	ch, err := conn.Channel()
 	if err != nil {
-		tb.Fatalf("workertest: %v", err)
+		tb.Fatalf("rabbitmqtest: %v", err)
 	}
 	return ch
 }
@@ -68,7 +69,19 @@ func Depth(tb testing.TB, queue string) int {
 	tb.Helper()
 	q, err := Channel(tb).QueueDeclarePassive(queue, true, false, false, false, amqp.Table{amqp.QueueTypeArg: amqp.QueueTypeQuorum})
 	if err != nil {
-		tb.Fatalf("workertest: inspect %s: %v", queue, err)
+		tb.Fatalf("rabbitmqtest: inspect %s: %v", queue, err)
 	}
 	return q.Messages
+}
+
+// PublishRaw publishes body as it is, unconfirmed and unchecked, as a
+// broken or hostile client might: for tests of what the worker does with
+// messages the web would never send.
+func PublishRaw(tb testing.TB, exchange, key, id string, body []byte) {
+	tb.Helper()
+	err := Channel(tb).PublishWithContext(context.Background(), exchange, key, false, false,
+		amqp.Publishing{MessageId: id, Body: body, DeliveryMode: amqp.Persistent})
+	if err != nil {
+		tb.Fatalf("rabbitmqtest: publish %s: %v", key, err)
+	}
 }

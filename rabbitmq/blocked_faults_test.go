@@ -1,6 +1,6 @@
 //go:build faults
 
-package worker_test
+package rabbitmq_test
 
 import (
 	"context"
@@ -12,8 +12,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/runoff-vote/runoff"
-	"github.com/runoff-vote/runoff/worker"
-	"github.com/runoff-vote/runoff/worker/workertest"
+	"github.com/runoff-vote/runoff/rabbitmq"
+	"github.com/runoff-vote/runoff/rabbitmq/rabbitmqtest"
 )
 
 // rabbitmqctl runs the broker's control tool; the faults suite runs as root
@@ -29,8 +29,8 @@ func rabbitmqctl(t *testing.T, args ...string) {
 // fails at once with ErrUnavailable (the web's 503) instead of hanging, and
 // publishing resumes by itself when the alarm clears.
 func TestFaultBrokerBlocked(t *testing.T) {
-	topo := workertest.Topology(t)
-	pub := worker.NewPublisher(workertest.URL(), topo, quiet())
+	topo := rabbitmqtest.Topology(t)
+	pub := rabbitmq.NewPublisher(rabbitmqtest.URL(), topo, quiet())
 	defer pub.Close()
 	ctx := context.Background()
 	if err := pub.Publish(ctx, runoff.KeyVoteSubmit, uuid.NewString(), []byte("{}")); err != nil {

@@ -1,0 +1,106 @@
+package runoff
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/google/uuid"
+)
+
+// The worker's decisions: pure functions of what is stored and the message,
+// so that each outcome and its reason can be tested without a database or a
+// broker. The store calls them inside the transaction that persists the
+// outcome.
+
+// BallotDecision is what becomes of a vote.submit. Dead is set when the
+// message can never be carried out (no such election, no ballot ID): it is
+// dead-lettered with that reason. Otherwise the ballot is stored with
+// Status (counted or rejected) and, when rejected, the Reason the receipt
+// shows.
+type BallotDecision struct {
+	Status string
+	Reason string
+	Dead   string
+}
+
+// DecideBallot decides a vote.submit against its election, nil when there
+// is no such election.
+func DecideBallot(e *Election, v VoteSubmit) BallotDecision {
+	switch {
+	case v.BallotID == uuid.Nil:
+		return BallotDecision{Dead: "This ballot message has no ballot ID, so it cannot be stored or receipted."}
+	case e == nil:
+		return BallotDecision{Dead: fmt.Sprintf("There is no election %s (yet): the ballot names an election that was never created.", v.ElectionID)}
+	case e.Status != StatusOpen:
+		return BallotDecision{Status: BallotRejected, Reason: "The election had closed when this ballot arrived."}
+	}
+	if err := ValidateRanking(e, v.Ranking); err != nil {
+		return BallotDecision{Status: BallotRejected, Reason: Reason(err)}
+	}
+	return BallotDecision{Status: BallotCounted}
+}
+
+// DecideBallotAgain decides a vote.submit whose ballot ID is already
+// stored. The same ballot again (a redelivery, a retried form) changes
+// nothing; a different ballot under the same ID is refused, with a reason
+// its receipt page shows, rather than dropped in silence.
+func DecideBallotAgain(stored *Ballot, v VoteSubmit) (dead string) {
+	if stored.ElectionID == v.ElectionID && slices.Equal(stored.Ranking, v.Ranking) {
+		return ""
+	}
+	return fmt.Sprintf("A different ballot was already stored under receipt number %s, so this one was not counted. "+
+		"Open the ballot page again to vote with a new ballot.", v.BallotID)
+}
+
+// DecideElectionCreate decides an election.create. ownerExists says whether
+// its organizer has an account; existing is the election already stored
+// under its ID, or nil. It returns "" to create the election (or to do
+// nothing, when the same election is already there), or the reason it can
+// never be created.
+func DecideElectionCreate(m ElectionCreate, ownerExists bool, existing *Election) (dead string) {
+	if err := ValidateElection(m); err != nil {
+		return Reason(err)
+	}
+	if !ownerExists {
+		return fmt.Sprintf("There is no organizer account %s to own this election.", m.OwnerID)
+	}
+	if existing != nil && !sameElection(existing, m) {
+		return fmt.Sprintf("Election ID %s is already taken by another election, so this one was not created. "+
+			"Open the new-election form again and submit it from there.", m.ElectionID)
+	}
+	return ""
+}
+
+// sameElection reports whether a stored election is the one m creates: a
+// redelivery or a resubmitted form, not another election under its ID.
+func sameElection(e *Election, m ElectionCreate) bool {
+	if e.OwnerID != m.OwnerID || e.Title != m.Title || e.Description != m.Description || e.Seats != m.Seats ||
+		len(e.Candidates) != len(m.Candidates) {
+		return false
+	}
+	for i, c := range e.Candidates {
+		if c != m.Candidates[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// DecideRequeue decides a deadletter.requeue: dl is the dead letter it
+// names and e the election it names (nil when missing). It returns "" when
+// the message may be published again, or the reason it may not: the web
+// checks ownership before publishing, and the worker checks again, so a
+// forged request is refused here.
+func DecideRequeue(m DeadLetterRequeue, dl *DeadLetter, e *Election) (refused string) {
+	switch {
+	case dl == nil:
+		return fmt.Sprintf("There is no held message %s to requeue.", m.DeadLetterID)
+	case dl.ElectionID == nil || *dl.ElectionID != m.ElectionID:
+		return fmt.Sprintf("Held message %s does not belong to election %s.", m.DeadLetterID, m.ElectionID)
+	case e == nil:
+		return fmt.Sprintf("There is no election %s.", m.ElectionID)
+	case e.OwnerID != m.OrganizerID:
+		return fmt.Sprintf("Organizer %s does not own election %s, so its held messages are not theirs to requeue.", m.OrganizerID, e.ID)
+	}
+	return ""
+}

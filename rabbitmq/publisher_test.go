@@ -1,0 +1,43 @@
+package rabbitmq_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/runoff-vote/runoff"
+	"github.com/runoff-vote/runoff/rabbitmq"
+	"github.com/runoff-vote/runoff/rabbitmq/rabbitmqtest"
+)
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func TestPublisherUnroutable(t *testing.T) {
+	topo := rabbitmqtest.Topology(t)
+	pub := rabbitmq.NewPublisher(rabbitmqtest.URL(), topo, quiet())
+	defer pub.Close()
+	err := pub.Publish(context.Background(), "nothing.bound", uuid.NewString(), []byte("{}"))
+	if !errors.Is(err, rabbitmq.ErrUnroutable) || !errors.Is(err, runoff.ErrUnavailable) {
+		t.Fatalf("unroutable publish: %v", err)
+	}
+	// The channel is still good after a return.
+	if err := pub.Publish(context.Background(), runoff.KeyVoteSubmit, uuid.NewString(), []byte("{}")); err != nil {
+		t.Fatalf("publish after a return: %v", err)
+	}
+}
+
+func TestPublisherBrokerDown(t *testing.T) {
+	pub := rabbitmq.NewPublisher("amqp://guest:guest@127.0.0.1:1/", rabbitmq.DefaultTopology(), quiet())
+	defer pub.Close()
+	err := pub.Publish(context.Background(), runoff.KeyVoteSubmit, uuid.NewString(), []byte("{}"))
+	if !errors.Is(err, runoff.ErrUnavailable) {
+		t.Fatalf("publish with broker down: %v", err)
+	}
+	if err := pub.Ping(context.Background()); err == nil {
+		t.Fatal("Ping with broker down succeeded")
+	}
+}
