@@ -139,6 +139,7 @@ func (s *DB) StoreVotes(ctx context.Context, votes []runoff.VoteSubmit) (out []O
 		rankings, statuses, reasons := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
 		submitted := make([]string, 0, n)
 		first := make(map[uuid.UUID]int, n) // ballot ID → index in votes of its first copy
+		var again []int                     // later copies in this batch, decided once we know what is stored
 		for i, v := range votes {
 			e := elections[v.ElectionID] // nil when there is no such election
 			d := runoff.DecideBallot(e, v)
@@ -146,10 +147,8 @@ func (s *DB) StoreVotes(ctx context.Context, votes []runoff.VoteSubmit) (out []O
 				out[i].Dead = d.Dead
 				continue
 			}
-			if j, dup := first[v.BallotID]; dup {
-				// The same ballot twice in one batch: a redelivery, unless
-				// the two differ.
-				out[i].Dead = runoff.DecideBallotAgain(&runoff.Ballot{ElectionID: votes[j].ElectionID, Ranking: votes[j].Ranking}, v)
+			if _, dup := first[v.BallotID]; dup {
+				again = append(again, i)
 				continue
 			}
 			first[v.BallotID] = i
@@ -173,11 +172,21 @@ func (s *DB) StoreVotes(ctx context.Context, votes []runoff.VoteSubmit) (out []O
 		for _, id := range inserted {
 			isNew[id] = true
 		}
-		if len(inserted) < len(ids) {
-			// Some were stored before: a redelivery, or another ballot
-			// under the same ID, which is refused rather than dropped.
-			if err := s.checkStoredBallots(ctx, tx, votes, ids, isNew, first, out); err != nil {
+		if len(inserted) < len(ids) || len(again) > 0 {
+			// Some were stored before, or came twice: the same ballot
+			// again changes nothing; another ballot under the same ID is
+			// refused rather than dropped.
+			stored, err := storedBallots(ctx, tx, votes, ids, isNew, first)
+			if err != nil {
 				return err
+			}
+			for _, id := range ids {
+				if !isNew[id] {
+					out[first[id]].Dead = runoff.DecideBallotAgain(stored[id], votes[first[id]])
+				}
+			}
+			for _, i := range again {
+				out[i].Dead = runoff.DecideBallotAgain(stored[votes[i].BallotID], votes[i])
 			}
 		}
 		type key struct {
@@ -227,14 +236,23 @@ func (s *DB) StoreVotes(ctx context.Context, votes []runoff.VoteSubmit) (out []O
 
 const storedBallotsSQL = `SELECT id, election_id, ranking::text[] AS ranking FROM ballots WHERE id = ANY($1)`
 
-// checkStoredBallots decides the votes whose ballot IDs were already stored.
-func (s *DB) checkStoredBallots(ctx context.Context, tx *sqlx.Tx, votes []runoff.VoteSubmit, ids []uuid.UUID,
-	isNew map[uuid.UUID]bool, first map[uuid.UUID]int, out []Outcome) error {
+// storedBallots returns what is stored under each ballot ID of the batch:
+// the first copy in the batch where it was inserted now, and what was
+// there before for the rest.
+func storedBallots(ctx context.Context, tx *sqlx.Tx, votes []runoff.VoteSubmit, ids []uuid.UUID,
+	isNew map[uuid.UUID]bool, first map[uuid.UUID]int) (map[uuid.UUID]*runoff.Ballot, error) {
+	stored := make(map[uuid.UUID]*runoff.Ballot, len(ids))
 	var old []uuid.UUID
 	for _, id := range ids {
-		if !isNew[id] {
+		if isNew[id] {
+			v := votes[first[id]]
+			stored[id] = &runoff.Ballot{ID: id, ElectionID: v.ElectionID, Ranking: v.Ranking}
+		} else {
 			old = append(old, id)
 		}
+	}
+	if len(old) == 0 {
+		return stored, nil
 	}
 	var rows []struct {
 		ID         uuid.UUID      `db:"id"`
@@ -242,17 +260,16 @@ func (s *DB) checkStoredBallots(ctx context.Context, tx *sqlx.Tx, votes []runoff
 		Ranking    pq.StringArray `db:"ranking"`
 	}
 	if err := tx.SelectContext(ctx, &rows, storedBallotsSQL, uuidArray(old)); err != nil {
-		return err
+		return nil, err
 	}
 	for _, row := range rows {
 		ranking, err := parseUUIDs(row.Ranking)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		i := first[row.ID]
-		out[i].Dead = runoff.DecideBallotAgain(&runoff.Ballot{ElectionID: row.ElectionID, Ranking: ranking}, votes[i])
+		stored[row.ID] = &runoff.Ballot{ID: row.ID, ElectionID: row.ElectionID, Ranking: ranking}
 	}
-	return nil
+	return stored, nil
 }
 
 // uuidArray passes IDs as a text[] parameter, which the SQL casts to uuid[].

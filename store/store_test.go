@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -262,5 +263,102 @@ func TestUnreachableIsUnavailable(t *testing.T) {
 	db.Close()
 	if _, err := db.Election(context.Background(), uuid.New()); errors.Is(err, runoff.ErrUnavailable) || errors.Is(err, runoff.ErrNotFound) {
 		t.Fatalf("a closed pool is a bug, not an outage: %v", err)
+	}
+}
+
+// An ID that names something already stored with different content is
+// refused with a reason, not dropped in silence: another organizer's
+// election ID in a new-election form, a receipt number reused for another
+// ballot. The same content again changes nothing.
+func TestIDConflictsRefused(t *testing.T) {
+	db, _ := storetest.MustOpen(t)
+	ctx := context.Background()
+	alice, bob := newOrganizer(t, db), newOrganizer(t, db)
+	m := electionMsg(alice.ID, "A", "B")
+	if _, err := db.CreateElections(ctx, []runoff.ElectionCreate{m}); err != nil {
+		t.Fatal(err)
+	}
+	theft := electionMsg(bob.ID, "X", "Y")
+	theft.ElectionID = m.ElectionID
+	out, err := db.CreateElections(ctx, []runoff.ElectionCreate{m, theft})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("Election ID %s is already taken by another election, so this one was not created. Open the new-election form again and submit it from there.", m.ElectionID)
+	if out[0].Dead != "" || out[1].Dead != want {
+		t.Fatalf("outcomes %+v", out)
+	}
+	if e, _ := db.Election(ctx, m.ElectionID); e.OwnerID != alice.ID || e.Candidates[0].Name != "A" {
+		t.Fatalf("election now %+v", e)
+	}
+
+	a, b := m.Candidates[0].ID, m.Candidates[1].ID
+	v := runoff.VoteSubmit{BallotID: uuid.Must(uuid.NewV7()), ElectionID: m.ElectionID, Ranking: []uuid.UUID{a, b}, SubmittedAt: time.Now()}
+	changed := v
+	changed.Ranking = []uuid.UUID{b, a}
+	// In one batch, and in a later one.
+	out, _, err = db.StoreVotes(ctx, []runoff.VoteSubmit{v, changed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := fmt.Sprintf("A different ballot was already stored under receipt number %s, so this one was not counted. Open the ballot page again to vote with a new ballot.", v.BallotID)
+	if out[0].Dead != "" || out[1].Dead != refused {
+		t.Fatalf("same batch: %+v", out)
+	}
+	out, _, err = db.StoreVotes(ctx, []runoff.VoteSubmit{changed, v})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out[0].Dead != refused || out[1].Dead != "" {
+		t.Fatalf("later batch: %+v", out)
+	}
+	if got, _ := db.Ballot(ctx, v.BallotID); got.Ranking[0] != a {
+		t.Fatalf("stored ranking changed: %v", got.Ranking)
+	}
+	if tally, _ := db.Tally(ctx, m.ElectionID); tally.Election.BallotsCounted != 1 {
+		t.Fatalf("counted %d, want 1", tally.Election.BallotsCounted)
+	}
+}
+
+// Data Postgres refuses is classified as runoff.ErrInvalid, so the worker
+// dead-letters the culprit instead of retrying for ever.
+func TestRefusedDataIsInvalid(t *testing.T) {
+	db, _ := storetest.MustOpen(t)
+	ctx := context.Background()
+	o := newOrganizer(t, db)
+	m := electionMsg(o.ID, "A", "B")
+	// A future timestamp Postgres cannot hold: a data exception (22008).
+	m.RequestedAt = time.Date(300000, 1, 1, 0, 0, 0, 0, time.UTC)
+	_, err := db.CreateElections(ctx, []runoff.ElectionCreate{m})
+	if !errors.Is(err, runoff.ErrInvalid) || errors.Is(err, runoff.ErrUnavailable) {
+		t.Fatalf("refused data: %v, want ErrInvalid", err)
+	}
+}
+
+// The RCTab report is kept byte for byte, and the results model round-trips.
+func TestResultSnapshotKeepsReportAndModel(t *testing.T) {
+	db, _ := storetest.MustOpen(t)
+	ctx := context.Background()
+	o := newOrganizer(t, db)
+	m := electionMsg(o.ID, "A", "B")
+	if _, err := db.CreateElections(ctx, []runoff.ElectionCreate{m}); err != nil {
+		t.Fatal(err)
+	}
+	report := []byte("{\n  \"zeta\": 1,\n  \"alpha\": [ \"kept as written\" ]\n}\n")
+	model := runoff.Results{Seats: 1, Winners: []string{"A"}, Candidates: []string{"A", "B"}, Ballots: 3,
+		Rounds: []runoff.ResultRound{{Number: 1, Threshold: "2", ThresholdRule: "More than half", Continuing: "3",
+			Tally: []runoff.CandidateRound{{Name: "A", Votes: "2", Share: 200.0 / 3, Status: runoff.CandidateElected}, {Name: "B", Votes: "1", Share: 100.0 / 3, Status: runoff.CandidateContinuing}}}}}
+	if err := db.SaveResult(ctx, runoff.ResultSnapshot{ElectionID: m.ElectionID, BallotsCounted: 3, Report: report, Model: model}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Result(ctx, m.ElectionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got.Report) != string(report) {
+		t.Errorf("report came back as %q", got.Report)
+	}
+	if !reflect.DeepEqual(got.Model, model) {
+		t.Errorf("model came back as %+v", got.Model)
 	}
 }
