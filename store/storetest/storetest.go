@@ -11,8 +11,6 @@ import (
 	"os"
 	"testing"
 
-	_ "github.com/lib/pq"
-
 	"github.com/runoff-vote/runoff/store"
 )
 
