@@ -92,3 +92,11 @@ log "PostgreSQL and RabbitMQ are up"
 if [ -n "$browser" ] && [ -z "${RUNOFF_CHROMIUM:-}" ] && ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null; then
   apt_install chromium
 fi
+
+# --- axe-core, for the accessibility test of the pages ---
+axe_dir="$(cd "$(dirname "$0")" && pwd)/axe"
+if [ -n "$browser" ] && [ -z "${RUNOFF_AXE:-}" ] && [ ! -f "$axe_dir/node_modules/axe-core/axe.min.js" ]; then
+  if ! command -v npm >/dev/null; then apt_install npm; fi
+  log "installing axe-core (scripts/axe)"
+  (cd "$axe_dir" && npm ci --no-audit --no-fund --loglevel=error)
+fi

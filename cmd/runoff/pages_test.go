@@ -1,0 +1,215 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// axeSource finds axe-core, which scripts/services.sh --browser installs
+// (pinned in scripts/axe), or RUNOFF_AXE.
+func axeSource(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{os.Getenv("RUNOFF_AXE"), filepath.Join("..", "..", "scripts", "axe", "node_modules", "axe-core", "axe.min.js")} {
+		if p == "" {
+			continue
+		}
+		if b, err := os.ReadFile(p); err == nil {
+			return string(b)
+		}
+	}
+	t.Fatal("no axe-core for the accessibility test: 'go tool task test' installs it (scripts/services.sh --browser), or set RUNOFF_AXE to axe.min.js")
+	return ""
+}
+
+type axeResult struct {
+	Violations []struct {
+		ID     string `json:"id"`
+		Impact string `json:"impact"`
+		Help   string `json:"help"`
+		Nodes  []struct {
+			Target []any `json:"target"`
+		} `json:"nodes"`
+	} `json:"violations"`
+}
+
+// pageChecker looks at a page as a person would: at a phone's width and a
+// laptop's, with axe-core. A serious or critical violation fails the test;
+// lesser ones are logged. With RUNOFF_SCREENSHOTS set to a folder, it also
+// saves a full-page screenshot at each width, to look at.
+type pageChecker struct {
+	t    *testing.T
+	ctx  context.Context
+	axe  string
+	dir  string
+	seen []string
+}
+
+func (pc *pageChecker) check(name string) {
+	t := pc.t
+	t.Helper()
+	pc.seen = append(pc.seen, name)
+	for _, width := range []int64{390, 1280} {
+		if err := chromedp.Do(pc.ctx, chromedp.EmulateViewport(width, 900)); err != nil {
+			t.Fatal(err)
+		}
+		if pc.dir != "" {
+			png, err := chromedp.Run(pc.ctx, chromedp.FullScreenshot(100))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(pc.dir, fmt.Sprintf("%s-%d.png", name, width)), png, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := chromedp.Run(pc.ctx, chromedp.Evaluate[bool](pc.axe+"\n;true")); err != nil {
+			t.Fatalf("%s: loading axe: %v", name, err)
+		}
+		raw, err := chromedp.Run(pc.ctx, chromedp.Evaluate[string](`axe.run(document, {resultTypes: ["violations"]}).then(r => JSON.stringify(r))`, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("%s: axe: %v", name, err)
+		}
+		var res axeResult
+		if err := json.Unmarshal([]byte(raw), &res); err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range res.Violations {
+			var where []string
+			for _, n := range v.Nodes {
+				where = append(where, fmt.Sprint(n.Target...))
+			}
+			msg := fmt.Sprintf("%s at %d px: axe %s (%s): %s — %s", name, width, v.ID, v.Impact, v.Help, strings.Join(where, ", "))
+			if v.Impact == "serious" || v.Impact == "critical" {
+				t.Error(msg)
+			} else {
+				t.Log(msg)
+			}
+		}
+	}
+}
+
+// Every page a person reaches, in a real browser, walked through as an
+// organizer and a voter would: each is checked at 390 and 1280 px with
+// axe-core.
+func TestPagesAccessible(t *testing.T) {
+	a := startApp(t)
+	pc := &pageChecker{t: t, axe: axeSource(t), dir: os.Getenv("RUNOFF_SCREENSHOTS")}
+	if pc.dir != "" {
+		if err := os.MkdirAll(pc.dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium(t)),
+		chromedp.NoSandbox, // CI runs as root
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	defer cancel()
+	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancelTimeout()
+	pc.ctx = ctx
+	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	location := func() string {
+		t.Helper()
+		u, err := chromedp.Run(ctx, chromedp.Location())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(css(sel)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+
+	do("home", chromedp.Navigate(a.base+"/"))
+	pc.check("home")
+	do("sign-up form", chromedp.Navigate(a.base+"/signup"))
+	pc.check("signup")
+	do("sign-up with mistakes", chromedp.SendKeys(css(`#email`), "not-an-email"), chromedp.SendKeys(css(`#password`), "short"),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector("form[action='/signup']").noValidate = true`),
+		chromedp.Submit(css(`#password`)), chromedp.WaitVisible(css(`.field-error`)))
+	pc.check("signup-errors")
+	do("sign up", chromedp.Navigate(a.base+"/signup"), chromedp.SendKeys(css(`#email`), "pages@example.org"),
+		chromedp.SendKeys(css(`#password`), "correct horse battery"),
+		chromedp.Submit(css(`#password`)), chromedp.WaitVisible(css(`a[href="/admin/elections/new"]`)))
+	pc.check("admin-empty")
+	do("new election form", chromedp.Navigate(a.base+"/admin/elections/new"), chromedp.WaitVisible(css(`#title`)))
+	pc.check("election-new")
+	do("create", chromedp.SendKeys(css(`#title`), "Where should the capital be?"),
+		chromedp.SendKeys(css(`#candidates`), "Memphis\nNashville\nChattanooga\nKnoxville"),
+		chromedp.Submit(css(`#title`)), chromedp.WaitVisible(css(`code.url`)))
+	pc.check("election-admin")
+	electionID := regexp.MustCompile(`/admin/elections/([0-9a-f-]{36})`).FindStringSubmatch(location())
+	if electionID == nil {
+		t.Fatalf("not on the election's page: %s", location())
+	}
+	do("admin list", chromedp.Navigate(a.base+"/admin"), chromedp.WaitVisible(css(`main`)))
+	pc.check("admin-list")
+	do("held messages", chromedp.Navigate(a.base+"/admin/elections/"+electionID[1]+"/dead-letters"), chromedp.WaitVisible(css(`h1`)))
+	pc.check("held-messages")
+
+	// Another organizer's election under an ID already taken: refused, and
+	// the page that waits for it says so.
+	do("sign out", chromedp.Submit(css(`form[action="/logout"] button`)), chromedp.WaitVisible(css(`a[href="/signup"]`)))
+	do("sign up again", chromedp.Navigate(a.base+"/signup"), chromedp.SendKeys(css(`#email`), "other@example.org"),
+		chromedp.SendKeys(css(`#password`), "correct horse battery"),
+		chromedp.Submit(css(`#password`)), chromedp.WaitVisible(css(`a[href="/admin/elections/new"]`)))
+	do("refused election", chromedp.Navigate(a.base+"/admin/elections/new"), chromedp.WaitVisible(css(`#title`)),
+		chromedp.SetAttributeValue(css(`input[name="election_id"]`), "value", electionID[1]),
+		chromedp.SendKeys(css(`#title`), "A second election"), chromedp.SendKeys(css(`#candidates`), "Yes\nNo"),
+		chromedp.Submit(css(`#title`)), chromedp.WaitVisible(css(`#election`)))
+	waitUntilText := func(sel, want string) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for !strings.Contains(text(sel), want) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s never said %q: %s", sel, want, text(sel))
+			}
+			do("reload", chromedp.Reload())
+		}
+	}
+	waitUntilText("main", "could not be created")
+	pc.check("election-refused")
+
+	do("ballot", chromedp.Navigate(a.base+"/e/"+electionID[1]), chromedp.WaitVisible(css(`form`)))
+	pc.check("ballot")
+	do("empty ballot", chromedp.Click(css(`form[data-ballot] button[type="submit"]`)), chromedp.WaitVisible(css(`.error-summary, [role="alert"]`)))
+	pc.check("ballot-error")
+	do("vote", chromedp.Click(css(`input[name="rank1"][data-name="Nashville"]`)), chromedp.Click(css(`input[name="rank2"][data-name="Knoxville"]`)),
+		chromedp.Click(css(`form[data-ballot] button[type="submit"]`)), chromedp.WaitVisible(css(`.badge.counted`)))
+	pc.check("receipt")
+	do("results", chromedp.Navigate(a.base+"/e/"+electionID[1]+"/results"))
+	waitUntilText("main", "Round 1")
+	pc.check("results")
+	do("sign-in page", chromedp.Navigate(a.base+"/login"), chromedp.WaitVisible(css(`#email`)))
+	pc.check("login")
+	do("not found", chromedp.Navigate(a.base+"/no/such/page"), chromedp.WaitVisible(css(`h1`)))
+	pc.check("not-found")
+	t.Logf("checked %d pages at 390 and 1280 px: %s", len(pc.seen), strings.Join(pc.seen, ", "))
+}
