@@ -9,11 +9,11 @@
 // once, the counts and results must equal a recount, and the queues must
 // be empty.
 //
-//	go test -tags faults -count=1 -timeout 20m -run Fault -v ./cmd/runoff/
+//	go test -tags faults -count=1 -timeout 20m -run Fault -v ./cmd/runoff/faults/
 //
 // These tests stop and start this machine's PostgreSQL and RabbitMQ (as
 // root, with rabbitmqctl and pg_ctlcluster) and always start them again.
-package main
+package faults
 
 import (
 	"context"
@@ -42,7 +42,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	runoffBin = filepath.Join(dir, "runoff")
-	build := exec.Command("go", "build", "-o", runoffBin, ".")
+	build := exec.Command("go", "build", "-o", runoffBin, "github.com/runoff-vote/runoff/cmd/runoff")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "faults: go build:", err)

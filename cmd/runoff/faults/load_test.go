@@ -1,6 +1,6 @@
 //go:build faults
 
-package main
+package faults
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"reflect"
 	"regexp"
@@ -41,9 +42,8 @@ type election struct {
 func (c *cluster) setUpElection() election {
 	c.t.Helper()
 	e := election{names: []string{"Alder", "Birch", "Cedar", "Dogwood", "Elm"}}
-	a := &app{t: c.t, base: c.baseURL()}
 	org := browser()
-	if code, loc := a.post(org, "/signup", url.Values{"email": {"faults@example.org"}, "password": {"correct horse battery"}}); code != 303 {
+	if code, loc := c.post(org, "/signup", url.Values{"email": {"faults@example.org"}, "password": {"correct horse battery"}}); code != 303 {
 		c.t.Fatalf("signup: %d %s", code, loc)
 	}
 	// A 503 (the broker busy or blocked by a resource alarm, say by another
@@ -51,7 +51,7 @@ func (c *cluster) setUpElection() election {
 	var code int
 	var loc string
 	waitUntil(c.t, "the web accepts the new election", 2*time.Minute, func() bool {
-		code, loc = a.post(org, "/admin/elections", url.Values{"title": {"Fault test"}, "candidates": {strings.Join(e.names, "\n")}, "seats": {"1"}})
+		code, loc = c.post(org, "/admin/elections", url.Values{"title": {"Fault test"}, "candidates": {strings.Join(e.names, "\n")}, "seats": {"1"}})
 		return code != http.StatusServiceUnavailable
 	})
 	if code != 303 || !strings.HasPrefix(loc, "/admin/elections/") {
@@ -60,7 +60,7 @@ func (c *cluster) setUpElection() election {
 	e.id = strings.TrimPrefix(loc, "/admin/elections/")
 	var body string
 	waitUntil(c.t, "the worker stores the election", time.Minute, func() bool {
-		code, body = a.get(http.DefaultClient, "/e/"+e.id)
+		code, body = c.get(http.DefaultClient, "/e/"+e.id)
 		return code == 200
 	})
 	byName := map[string]string{}
@@ -75,6 +75,38 @@ func (c *cluster) setUpElection() election {
 	}
 	return e
 }
+
+// browser is a client that keeps cookies and shows redirects.
+func browser() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+func (c *cluster) get(client *http.Client, path string) (int, string) {
+	c.t.Helper()
+	resp, err := client.Get(c.baseURL() + path)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func (c *cluster) post(client *http.Client, path string, form url.Values) (int, string) {
+	c.t.Helper()
+	resp, err := client.PostForm(c.baseURL()+path, form)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, resp.Header.Get("Location")
+}
+
+// optionRE reads a candidate's ID and name off the public ballot.
+var optionRE = regexp.MustCompile(`name="rank1" value="([0-9a-f-]{36})" data-name="([^"]+)"`)
 
 // loadDriver is a few voters' browsers casting ballots through the real
 // endpoint, POST /e/{id}/ballots, as a steady stream; it records every
