@@ -126,18 +126,6 @@ func (a *app) post(c *http.Client, path string, form url.Values) (int, string) {
 	return resp.StatusCode, resp.Header.Get("Location")
 }
 
-// waitFor polls; its bound only stops a broken test from hanging.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting: %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 var optionRE = regexp.MustCompile(`name="rank1" value="([0-9a-f-]{36})" data-name="([^"]+)"`)
 
 // setUpElection signs an organizer up, creates an election through the
@@ -154,7 +142,7 @@ func (a *app) setUpElection(names ...string) (electionID string, ids map[string]
 		a.t.Fatalf("create election: %d %s", code, loc)
 	}
 	electionID = strings.TrimPrefix(loc, "/admin/elections/")
-	waitFor(a.t, "election stored", func() bool {
+	rabbitmqtest.WaitFor(a.t, "election stored", func() bool {
 		code, body := a.get(org, loc)
 		return code == 200 && strings.Contains(body, "/e/"+electionID)
 	})
@@ -220,13 +208,13 @@ func TestEndToEnd(t *testing.T) {
 		cast = append(cast, rcv.Ranking(1, perm...))
 	}
 	for _, r := range receipts {
-		waitFor(t, "ballot counted", func() bool {
+		rabbitmqtest.WaitFor(t, "ballot counted", func() bool {
 			_, body := a.get(http.DefaultClient, r)
 			return strings.Contains(body, "has been counted")
 		})
 	}
 	var rep rcv.Report
-	waitFor(t, "results of 50 ballots", func() bool {
+	rabbitmqtest.WaitFor(t, "results of 50 ballots", func() bool {
 		code, _ := a.get(http.DefaultClient, "/e/"+electionID+"/results.json")
 		if code != 200 {
 			return false
@@ -284,13 +272,13 @@ func TestVotesWaitForTheWorker(t *testing.T) {
 
 	a.startWorker()
 	for _, r := range receipts {
-		waitFor(t, "ballot counted after restart", func() bool {
+		rabbitmqtest.WaitFor(t, "ballot counted after restart", func() bool {
 			_, body := a.get(http.DefaultClient, r)
 			return strings.Contains(body, "has been counted")
 		})
 	}
 	var rep rcv.Report
-	waitFor(t, "results of 20 ballots", func() bool {
+	rabbitmqtest.WaitFor(t, "results of 20 ballots", func() bool {
 		code, _ := a.get(http.DefaultClient, "/e/"+electionID+"/results.json")
 		if code == 200 {
 			rep = a.report(electionID)

@@ -90,7 +90,7 @@ func TestFaultRabbitMQRestart(t *testing.T) {
 
 	rejectedBefore := d.rejected.Load()
 	stopRabbitMQ(t)
-	waitUntil(t, "503s while the broker is down", time.Minute, func() bool { return d.rejected.Load() > rejectedBefore })
+	rabbitmqtest.WaitFor(t, "503s while the broker is down", func() bool { return d.rejected.Load() > rejectedBefore })
 	// Requests that had their confirm before the stop may still be
 	// answering; after that, no publish can be confirmed, so no receipt.
 	time.Sleep(2 * time.Second)
@@ -140,7 +140,7 @@ func TestFaultPostgresRestart(t *testing.T) {
 	if err := w.cmd.Process.Signal(syscall.SIGCONT); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "the worker fails a batch and retries", time.Minute, func() bool {
+	rabbitmqtest.WaitFor(t, "the worker fails a batch and retries", func() bool {
 		return w.logCount("batch failed; retrying") > 0
 	})
 	time.Sleep(3 * time.Second)
@@ -175,7 +175,7 @@ func TestFaultWebKilled(t *testing.T) {
 		port := c.webPort
 		noAnswer := d.noAnswer.Load()
 		c.web.kill9(t)
-		waitUntil(t, "the voters notice the web is gone", time.Minute, func() bool { return d.noAnswer.Load() > noAnswer })
+		rabbitmqtest.WaitFor(t, "the voters notice the web is gone", func() bool { return d.noAnswer.Load() > noAnswer })
 		c.restartWeb(port)
 		d.waitReceipts("receipts resume after the web restarts", d.receipted(), 200)
 		t.Logf("kill %d: web killed on port %d and restarted on %d", i+1, port, c.webPort)
@@ -314,7 +314,7 @@ func TestFaultThreeWorkers(t *testing.T) {
 	}
 	e := c.setUpElection()
 	d := c.drive(e, loadOptions{clients: 8, want: ballots, maxSent: 2 * ballots})
-	waitUntil(t, "20,000 receipts", 5*time.Minute, func() bool { return d.receipted() >= ballots })
+	rabbitmqtest.WaitForWithin(t, 5*time.Minute, "20,000 receipts", func() bool { return d.receipted() >= ballots })
 	d.stop()
 	if n := d.receipted(); n != ballots {
 		t.Fatalf("%d receipts after %d requests, want %d", n, d.sent.Load(), ballots)

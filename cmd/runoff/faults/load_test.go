@@ -50,7 +50,7 @@ func (c *cluster) setUpElection() election {
 	// test on this machine) is what a person would retry.
 	var code int
 	var loc string
-	waitUntil(c.t, "the web accepts the new election", 2*time.Minute, func() bool {
+	rabbitmqtest.WaitFor(c.t, "the web accepts the new election", func() bool {
 		code, loc = c.post(org, "/admin/elections", url.Values{"title": {"Fault test"}, "candidates": {strings.Join(e.names, "\n")}, "seats": {"1"}})
 		return code != http.StatusServiceUnavailable
 	})
@@ -59,7 +59,7 @@ func (c *cluster) setUpElection() election {
 	}
 	e.id = strings.TrimPrefix(loc, "/admin/elections/")
 	var body string
-	waitUntil(c.t, "the worker stores the election", time.Minute, func() bool {
+	rabbitmqtest.WaitFor(c.t, "the worker stores the election", func() bool {
 		code, body = c.get(http.DefaultClient, "/e/"+e.id)
 		return code == 200
 	})
@@ -298,7 +298,7 @@ func (d *loadDriver) receipted() int {
 // at from: the system is (again) taking votes.
 func (d *loadDriver) waitReceipts(what string, from, n int) {
 	d.c.t.Helper()
-	waitUntil(d.c.t, what, 2*time.Minute, func() bool { return d.receipted() >= from+n })
+	rabbitmqtest.WaitFor(d.c.t, what, func() bool { return d.receipted() >= from+n })
 }
 
 // ---- after the fault: drain and check ----
@@ -331,7 +331,7 @@ func (c *cluster) check(fault string, d *loadDriver, opt checkOptions) figures {
 	// Drain: every receipt stored, nothing ready in the queues, the
 	// snapshot caught up, and no change between two looks.
 	var lastStored int64 = -1
-	waitUntil(t, "the system drains: every receipt stored, queues empty, results fresh", 3*time.Minute, func() bool {
+	rabbitmqtest.WaitForWithin(t, 3*time.Minute, "the system drains: every receipt stored, queues empty, results fresh", func() bool {
 		stored, err := c.storedIDs(ctx, e.id)
 		if err != nil {
 			return false

@@ -290,7 +290,7 @@ func (c *cluster) tryStartWeb(port int) (*proc, error) {
 	c.webPort, _ = strconv.Atoi(got)
 	c.web = p
 	c.base.Store("http://127.0.0.1:" + got)
-	waitUntil(c.t, "web answers /healthz", 60*time.Second, func() bool {
+	rabbitmqtest.WaitFor(c.t, "web answers /healthz", func() bool {
 		resp, err := http.Get(c.baseURL() + "/healthz")
 		if err != nil {
 			return false
@@ -352,18 +352,6 @@ func (c *cluster) depth(queue string) (int, error) {
 		return 0, err
 	}
 	return q.Messages, nil
-}
-
-// waitUntil polls cond; the bound only stops a broken test from hanging.
-func waitUntil(t *testing.T, what string, within time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up after %v waiting for: %s", within, what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 // ---- the shared services ----
