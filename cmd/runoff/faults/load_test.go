@@ -133,6 +133,14 @@ type loadDriver struct {
 	receipts map[uuid.UUID][]int // ballot ID → ranking sent (candidate indexes)
 	codes    map[int]int         // other statuses seen
 	reserved int                 // receipts got or being sought, for want
+	answers  []answer            // every request the web answered, in order of answer
+}
+
+// answer is a request the web answered: when it was sent and what came back.
+type answer struct {
+	sent    time.Time
+	receipt bool
+	code    int
 }
 
 type loadOptions struct {
@@ -257,6 +265,7 @@ func (d *loadDriver) cast(i int64) bool {
 	for r, ci := range ranking {
 		form.Set("rank"+strconv.Itoa(r+1), d.e.ids[ci])
 	}
+	sent := time.Now()
 	resp, err := d.client.PostForm(d.c.baseURL()+"/e/"+d.e.id+"/ballots", form)
 	d.sent.Add(1)
 	if err != nil {
@@ -266,8 +275,12 @@ func (d *loadDriver) cast(i int64) bool {
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	m := receiptRE.FindStringSubmatch(resp.Header.Get("Location"))
+	receipt := resp.StatusCode == http.StatusSeeOther && m != nil
+	d.mu.Lock()
+	d.answers = append(d.answers, answer{sent: sent, receipt: receipt, code: resp.StatusCode})
+	d.mu.Unlock()
 	switch {
-	case resp.StatusCode == http.StatusSeeOther && m != nil:
+	case receipt:
 		d.mu.Lock()
 		d.receipts[uuid.MustParse(m[1])] = ranking
 		d.mu.Unlock()
@@ -294,6 +307,26 @@ func (d *loadDriver) receipted() int {
 	return len(d.receipts)
 }
 
+// sentSince counts the requests sent at or after t that the web has
+// answered, those answered with a receipt, and those refused with a 503.
+func (d *loadDriver) sentSince(t time.Time) (answered, receipted, refused int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, a := range d.answers {
+		if a.sent.Before(t) {
+			continue
+		}
+		answered++
+		if a.receipt {
+			receipted++
+		}
+		if a.code == http.StatusServiceUnavailable {
+			refused++
+		}
+	}
+	return answered, receipted, refused
+}
+
 // waitReceipts waits until the stream has had n more receipts than it had
 // at from: the system is (again) taking votes.
 func (d *loadDriver) waitReceipts(what string, from, n int) {
@@ -315,6 +348,9 @@ type figures struct {
 	receiptedStored, unreceiptedStored      int
 	duplicates                              int64
 	deadLettered                            int
+	// voteBatches is how many batches of votes each worker still running
+	// at the end had carried out (runoff_batch_size_count), in start order.
+	voteBatches []int
 }
 
 // check drains the system, stops it as a platform would (SIGTERM), logs the
@@ -367,9 +403,14 @@ func (c *cluster) check(fault string, d *loadDriver, opt checkOptions) figures {
 		lastStored = n
 		return stable && counted == snap
 	})
+	var f figures
+	for _, w := range c.workers {
+		if w.alive() {
+			f.voteBatches = append(f.voteBatches, int(w.mustMetric(t, perQueue("runoff_batch_size_count", c.topo.Votes))))
+		}
+	}
 	c.stopAll()
 
-	var f figures
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
