@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -305,37 +307,85 @@ func TestBallotSubmitAndReceipt(t *testing.T) {
 	}
 }
 
+// errorSummary reads what a form page says is wrong: the message at its
+// top and each marked field's message, by field name.
+func errorSummary(t *testing.T, body string) (message string, fields map[string]string) {
+	t.Helper()
+	summary := summaryRE.FindString(body)
+	if summary == "" {
+		t.Fatalf("the page shows no error summary:\n%s", body)
+	}
+	if m := summaryMessageRE.FindStringSubmatch(summary); m != nil {
+		message = html.UnescapeString(m[1])
+	}
+	fields = map[string]string{}
+	for _, m := range summaryFieldRE.FindAllStringSubmatch(summary, -1) {
+		fields[m[1]] = html.UnescapeString(m[2])
+	}
+	return message, fields
+}
+
+var (
+	summaryRE        = regexp.MustCompile(`<div class="error-summary"[^>]*>.*?</div>`)
+	summaryMessageRE = regexp.MustCompile(`<p>(.*?)</p>`)
+	summaryFieldRE   = regexp.MustCompile(`<li><a href="#([^"]+)">(.*?)</a></li>`)
+	ledeRE           = regexp.MustCompile(`<p class="lede">(.*?)</p>`)
+)
+
+// lede reads the message of an error page (one that shows no form).
+func lede(t *testing.T, body string) string {
+	t.Helper()
+	m := ledeRE.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("the page shows no message:\n%s", body)
+	}
+	return html.UnescapeString(m[1])
+}
+
+// Each bad ballot is refused with the words that tell the voter what to
+// change, on the ballot form.
 func TestBadBallots(t *testing.T) {
 	e := newEnv(t)
 	el := e.addElection(uuid.New(), "Apple", "Banana")
-	a := el.Candidates[0].ID.String()
-	cases := map[string]url.Values{
-		"no choice":         {"rank1": {""}, "rank2": {""}},
-		"unknown candidate": {"rank1": {uuid.NewString()}},
-		"not an id":         {"rank1": {"<script>"}},
-		"duplicate":         {"rank1": {a}, "rank2": {a}},
-		"two at one rank":   {"rank1": {a, el.Candidates[1].ID.String()}},
-		"too many ranks":    {"rank1": {a}, "rank3": {el.Candidates[1].ID.String()}},
-	}
-	for name, form := range cases {
-		resp, body := post(t, e.srv.Client(), e.srv.URL+"/e/"+el.ID.String()+"/ballots", form)
-		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "There is a problem") {
-			t.Errorf("%s: status %d", name, resp.StatusCode)
+	a, b := el.Candidates[0].ID.String(), el.Candidates[1].ID.String()
+	for _, c := range []struct {
+		name string
+		form url.Values
+		want string
+	}{
+		{"no choice", url.Values{"rank1": {""}, "rank2": {""}}, "Choose at least one candidate: mark your 1st choice."},
+		{"unknown candidate", url.Values{"rank1": {uuid.NewString()}}, "Your 1st choice is not a candidate in this election. Please choose again."},
+		{"not an id", url.Values{"rank1": {a}, "rank2": {"<script>"}}, "Your 2nd choice is not a candidate in this election. Please choose again."},
+		{"duplicate", url.Values{"rank1": {a}, "rank2": {a}}, "You ranked Apple both 1st and 2nd. Rank each candidate at most once."},
+		{"two at one rank", url.Values{"rank1": {a, b}}, "Choose only one candidate as your 1st choice."},
+		{"too many ranks", url.Values{"rank1": {a}, "rank3": {b}}, "This ballot has more ranks than the election's 2 candidates."},
+	} {
+		resp, body := post(t, e.srv.Client(), e.srv.URL+"/e/"+el.ID.String()+"/ballots", c.form)
+		if resp.StatusCode != http.StatusUnprocessableEntity {
+			t.Errorf("%s: status %d, want 422", c.name, resp.StatusCode)
+			continue
+		}
+		if msg, fields := errorSummary(t, body); msg != c.want || len(fields) != 0 {
+			t.Errorf("%s: the ballot says %q %v, want %q", c.name, msg, fields, c.want)
 		}
 	}
-	resp, _ := post(t, e.srv.Client(), e.srv.URL+"/e/"+uuid.NewString()+"/ballots", url.Values{"rank1": {a}})
-	if resp.StatusCode != 404 {
-		t.Errorf("ballot for unknown election: %d", resp.StatusCode)
+	resp, body := post(t, e.srv.Client(), e.srv.URL+"/e/"+uuid.NewString()+"/ballots", url.Values{"rank1": {a}})
+	if want := "There is no election at this address. Check the link you were given; if the election was created moments ago, try again shortly."; resp.StatusCode != 404 || lede(t, body) != want {
+		t.Errorf("ballot for unknown election: %d %q, want 404 %q", resp.StatusCode, lede(t, body), want)
 	}
 	big := url.Values{"rank1": {a}, "padding": {strings.Repeat("x", 1<<20)}}
-	resp, body := post(t, e.srv.Client(), e.srv.URL+"/e/"+el.ID.String()+"/ballots", big)
-	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(body, "Nothing was saved") {
-		t.Errorf("1 MB form: status %d", resp.StatusCode)
+	resp, body = post(t, e.srv.Client(), e.srv.URL+"/e/"+el.ID.String()+"/ballots", big)
+	if want := "What you sent is larger than the 65536 bytes Runoff accepts for this form. Nothing was saved."; resp.StatusCode != http.StatusRequestEntityTooLarge || lede(t, body) != want {
+		t.Errorf("1 MB form: %d %q, want 413 %q", resp.StatusCode, lede(t, body), want)
 	}
+	e.store.mu.Lock()
 	el.Status = runoff.StatusClosed
-	resp, _ = post(t, e.srv.Client(), e.srv.URL+"/e/"+el.ID.String()+"/ballots", url.Values{"rank1": {a}})
+	e.store.mu.Unlock()
+	resp, body = post(t, e.srv.Client(), e.srv.URL+"/e/"+el.ID.String()+"/ballots", url.Values{"rank1": {a}})
 	if resp.StatusCode != http.StatusUnprocessableEntity {
 		t.Errorf("ballot for closed election: %d", resp.StatusCode)
+	} else if msg, _ := errorSummary(t, body); msg != "This election has closed, so it no longer accepts ballots." {
+		t.Errorf("ballot for closed election: %q", msg)
 	}
 	if n := len(e.pub.messages()); n != 0 {
 		t.Fatalf("bad ballots published %d messages", n)
@@ -420,13 +470,23 @@ func TestAccounts(t *testing.T) {
 	if resp, _ := get(t, c, e.srv.URL+"/admin"); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login?next=%2Fadmin" {
 		t.Fatalf("admin signed out: %d %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	for name, form := range map[string]url.Values{
-		"bad email":      {"email": {"nope"}, "password": {"correct horse battery"}},
-		"short password": {"email": {"a@example.org"}, "password": {"short"}},
+	for _, bad := range []struct {
+		name   string
+		form   url.Values
+		fields map[string]string
+	}{
+		{"no email", url.Values{"email": {" "}, "password": {"correct horse battery"}},
+			map[string]string{"email": "Enter a valid email address."}},
+		{"bad email", url.Values{"email": {"nope"}, "password": {"correct horse battery"}},
+			map[string]string{"email": "Enter a valid email address, like name@example.org."}},
+		{"short password", url.Values{"email": {"a@example.org"}, "password": {"short"}},
+			map[string]string{"password": "Choose a password of at least 10 characters."}},
+		{"long password", url.Values{"email": {"a@example.org"}, "password": {strings.Repeat("é", 40)}},
+			map[string]string{"password": "Choose a password of at most 72 bytes (about 72 letters; fewer with accents or emoji)."}},
+		{"both", url.Values{"email": {"nope"}, "password": {"short"}},
+			map[string]string{"email": "Enter a valid email address, like name@example.org.", "password": "Choose a password of at least 10 characters."}},
 	} {
-		if resp, _ := post(t, c, e.srv.URL+"/signup", form); resp.StatusCode != http.StatusUnprocessableEntity {
-			t.Errorf("%s: %d", name, resp.StatusCode)
-		}
+		checkSignupRefused(t, e, c, bad.name, bad.form, bad.fields)
 	}
 	signUp(t, e, c, "Ada@Example.org")
 	if o := e.store.organizers["ada@example.org"]; o == nil || !strings.HasPrefix(o.PasswordHash, "$2") {
@@ -436,15 +496,23 @@ func TestAccounts(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(body, "ada@example.org") {
 		t.Fatalf("admin signed in: %d", resp.StatusCode)
 	}
-	if resp, _ := post(t, e.client(t), e.srv.URL+"/signup", url.Values{"email": {"ada@example.org"}, "password": {"another long password"}}); resp.StatusCode != http.StatusUnprocessableEntity {
-		t.Errorf("duplicate signup: %d", resp.StatusCode)
-	}
+	checkSignupRefused(t, e, e.client(t), "duplicate signup", url.Values{"email": {"ada@example.org"}, "password": {"another long password"}},
+		map[string]string{"email": "An account with this email already exists. Sign in instead."})
 	c2 := e.client(t)
-	if resp, _ := post(t, c2, e.srv.URL+"/login", url.Values{"email": {"ada@example.org"}, "password": {"wrong password!"}}); resp.StatusCode != http.StatusUnauthorized {
-		t.Errorf("wrong password: %d", resp.StatusCode)
-	}
-	if resp, _ := post(t, c2, e.srv.URL+"/login", url.Values{"email": {"nobody@example.org"}, "password": {"wrong password!"}}); resp.StatusCode != http.StatusUnauthorized {
-		t.Errorf("unknown email: %d", resp.StatusCode)
+	// A wrong password and an unknown email get the same words: the page
+	// does not tell who has an account.
+	for name, form := range map[string]url.Values{
+		"wrong password": {"email": {"ada@example.org"}, "password": {"wrong password!"}},
+		"unknown email":  {"email": {"nobody@example.org"}, "password": {"wrong password!"}},
+	} {
+		resp, body := post(t, c2, e.srv.URL+"/login", form)
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("%s: %d", name, resp.StatusCode)
+			continue
+		}
+		if msg, fields := errorSummary(t, body); msg != "The email or password is not right. Check them and try again." || len(fields) != 0 {
+			t.Errorf("%s: the page says %q %v", name, msg, fields)
+		}
 	}
 	resp, _ = post(t, c2, e.srv.URL+"/login", url.Values{"email": {"ADA@example.org"}, "password": {"correct horse battery"}, "next": {"//evil.example"}})
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/admin" {
@@ -461,6 +529,21 @@ func TestAccounts(t *testing.T) {
 	}
 	if resp, _ := get(t, c2, e.srv.URL+"/admin"); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("admin after logout: %d", resp.StatusCode)
+	}
+}
+
+// checkSignupRefused posts a sign-up that must be refused, and checks the
+// words on each marked field.
+func checkSignupRefused(t *testing.T, e *env, c *http.Client, name string, form url.Values, fields map[string]string) {
+	t.Helper()
+	resp, body := post(t, c, e.srv.URL+"/signup", form)
+	if resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("%s: status %d, want 422", name, resp.StatusCode)
+		return
+	}
+	msg, got := errorSummary(t, body)
+	if msg != "The account could not be created; see the marked fields." || !maps.Equal(got, fields) {
+		t.Errorf("%s: the page says %q %v, want the marked fields %v", name, msg, got, fields)
 	}
 }
 
@@ -483,17 +566,39 @@ func TestCreateElection(t *testing.T) {
 	e := newEnv(t)
 	c := e.client(t)
 	signUp(t, e, c, "org@example.org")
-	for name, form := range map[string]url.Values{
-		"one candidate": {"title": {"T"}, "candidates": {"Solo"}, "seats": {"1"}},
-		"duplicates":    {"title": {"T"}, "candidates": {"A\nB\na"}, "seats": {"1"}},
-		"no title":      {"title": {" "}, "candidates": {"A\nB"}, "seats": {"1"}},
-		"two seats":     {"title": {"T"}, "candidates": {"A\nB"}, "seats": {"2"}},
-		"seats not int": {"title": {"T"}, "candidates": {"A\nB"}, "seats": {"one"}},
-		"101 names":     {"title": {"T"}, "candidates": {names(101)}, "seats": {"1"}},
+	for _, bad := range []struct {
+		name   string
+		form   url.Values
+		fields map[string]string
+	}{
+		{"one candidate", url.Values{"title": {"T"}, "candidates": {"Solo"}, "seats": {"1"}},
+			map[string]string{"candidates": "List at least 2 candidates, one per line."}},
+		{"duplicates", url.Values{"title": {"T"}, "candidates": {"A\nB\na"}, "seats": {"1"}},
+			map[string]string{"candidates": `"a" is listed twice; each candidate's name must be unique.`}},
+		{"no title", url.Values{"title": {" "}, "candidates": {"A\nB"}, "seats": {"1"}},
+			map[string]string{"title": "Give the election a title."}},
+		{"long title", url.Values{"title": {strings.Repeat("t", 201)}, "candidates": {"A\nB"}, "seats": {"1"}},
+			map[string]string{"title": "The title can be at most 200 characters."}},
+		{"long name", url.Values{"title": {"T"}, "candidates": {"A\n" + strings.Repeat("b", 201)}, "seats": {"1"}},
+			map[string]string{"candidates": "Candidate 2's name is longer than 200 characters."}},
+		{"two seats", url.Values{"title": {"T"}, "candidates": {"A\nB"}, "seats": {"2"}},
+			map[string]string{"seats": "Runoff elects one seat per election for now; set seats to 1."}},
+		{"seats not int", url.Values{"title": {"T"}, "candidates": {"A\nB"}, "seats": {"one"}},
+			map[string]string{"seats": "Enter the number of seats as a whole number."}},
+		{"101 names", url.Values{"title": {"T"}, "candidates": {names(101)}, "seats": {"1"}},
+			map[string]string{"candidates": "An election can have at most 100 candidates; this one lists 101."}},
+		{"everything", url.Values{"title": {""}, "candidates": {"Solo"}, "seats": {"0"}},
+			map[string]string{"title": "Give the election a title.", "candidates": "List at least 2 candidates, one per line.",
+				"seats": "Runoff elects one seat per election for now; set seats to 1."}},
 	} {
-		resp, body := post(t, c, e.srv.URL+"/admin/elections", form)
-		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "There is a problem") {
-			t.Errorf("%s: %d", name, resp.StatusCode)
+		resp, body := post(t, c, e.srv.URL+"/admin/elections", bad.form)
+		if resp.StatusCode != http.StatusUnprocessableEntity {
+			t.Errorf("%s: status %d, want 422", bad.name, resp.StatusCode)
+			continue
+		}
+		msg, fields := errorSummary(t, body)
+		if msg != "The election could not be created; see the marked fields." || !maps.Equal(fields, bad.fields) {
+			t.Errorf("%s: the page says %q %v, want the marked fields %v", bad.name, msg, fields, bad.fields)
 		}
 	}
 	if n := len(e.pub.messages()); n != 0 {

@@ -96,17 +96,6 @@ func publishBodies(t *testing.T, topo rabbitmq.Topology, bodies ...string) {
 	}
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting: %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // Messages a handler refuses go to the dead-letter queue with its reason;
 // the dead-letter queue's handler reads them back with the reason, the queue
 // they died on and the routing key; the rest are carried out once and acked.
@@ -120,8 +109,8 @@ func TestConsumerDeadLettersWithReason(t *testing.T) {
 	}}
 	m := consume(t, topo, r)
 	publishBodies(t, topo, "ok1", "bad1", "ok2", "bad2", "ok3")
-	waitFor(t, "two dead letters read back", func() bool { _, dead := r.snapshot(); return len(dead) == 2 })
-	waitFor(t, "queues drained", func() bool {
+	rabbitmqtest.WaitFor(t, "two dead letters read back", func() bool { _, dead := r.snapshot(); return len(dead) == 2 })
+	rabbitmqtest.WaitFor(t, "queues drained", func() bool {
 		return rabbitmqtest.Depth(t, topo.Votes) == 0 && rabbitmqtest.Depth(t, topo.DeadQueue) == 0
 	})
 	done, dead := r.snapshot()
@@ -163,7 +152,7 @@ func TestConsumerSplitsABatchWithBadData(t *testing.T) {
 	defer func() { cancel(); <-stopped }()
 
 	publishBodies(t, topo, "a", "b", "poison", "c", "d")
-	waitFor(t, "the poison dead-lettered", func() bool { _, dead := r.snapshot(); return len(dead) == 1 })
+	rabbitmqtest.WaitFor(t, "the poison dead-lettered", func() bool { _, dead := r.snapshot(); return len(dead) == 1 })
 	done, dead := r.snapshot()
 	slices.Sort(done)
 	if !slices.Equal(done, []string{"a", "b", "c", "d"}) {
@@ -189,8 +178,8 @@ func TestConsumerRetriesTransientFailures(t *testing.T) {
 	}
 	m := consume(t, topo, r)
 	publishBodies(t, topo, "x")
-	waitFor(t, "the message carried out", func() bool { done, _ := r.snapshot(); return len(done) == 1 })
-	waitFor(t, "queue drained", func() bool { return rabbitmqtest.Depth(t, topo.Votes) == 0 })
+	rabbitmqtest.WaitFor(t, "the message carried out", func() bool { done, _ := r.snapshot(); return len(done) == 1 })
+	rabbitmqtest.WaitFor(t, "queue drained", func() bool { return rabbitmqtest.Depth(t, topo.Votes) == 0 })
 	if got := testutil.ToFloat64(m.BatchRetries.WithLabelValues(topo.Votes)); got != 2 {
 		t.Errorf("runoff_batch_retries_total = %v, want 2", got)
 	}

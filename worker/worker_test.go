@@ -91,25 +91,12 @@ func (f *fixture) createElection(t *testing.T, names ...string) *runoff.Election
 	}
 	f.publish(t, runoff.KeyElectionCreate, m.ElectionID.String(), m)
 	var e *runoff.Election
-	waitFor(t, "election stored", func() bool {
+	rabbitmqtest.WaitFor(t, "election stored", func() bool {
 		var err error
 		e, err = f.db.Election(context.Background(), m.ElectionID)
 		return err == nil
 	})
 	return e
-}
-
-// waitFor polls until cond holds; the bound only keeps a broken test from
-// hanging, it asserts nothing about speed.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting: %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func vote(e *runoff.Election, idx ...int) runoff.VoteSubmit {
@@ -137,7 +124,7 @@ func TestVotesFlowToResults(t *testing.T) {
 		}
 	}
 	var snap *runoff.ResultSnapshot
-	waitFor(t, "results of 100 ballots", func() bool {
+	rabbitmqtest.WaitFor(t, "results of 100 ballots", func() bool {
 		var err error
 		snap, err = f.db.Result(context.Background(), e.ID)
 		return err == nil && snap.BallotsCounted == 100
@@ -169,11 +156,11 @@ func TestRedeliveredVoteStoredOnce(t *testing.T) {
 	}
 	other := vote(e, 1)
 	f.publish(t, runoff.KeyVoteSubmit, other.BallotID.String(), other)
-	waitFor(t, "second ballot stored", func() bool {
+	rabbitmqtest.WaitFor(t, "second ballot stored", func() bool {
 		_, err := f.db.Ballot(context.Background(), other.BallotID)
 		return err == nil
 	})
-	waitFor(t, "queue drained", func() bool { return rabbitmqtest.Depth(t, f.topo.Votes) == 0 })
+	rabbitmqtest.WaitFor(t, "queue drained", func() bool { return rabbitmqtest.Depth(t, f.topo.Votes) == 0 })
 	tally, err := f.db.Tally(context.Background(), e.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -182,7 +169,7 @@ func TestRedeliveredVoteStoredOnce(t *testing.T) {
 		t.Fatalf("counted %d ballots, want 2", tally.Election.BallotsCounted)
 	}
 	// Acked (and counted as consumed) just after the commit.
-	waitFor(t, "runoff_consumed_total = 4 (three copies and one other)", func() bool {
+	rabbitmqtest.WaitFor(t, "runoff_consumed_total = 4 (three copies and one other)", func() bool {
 		return testutil.ToFloat64(f.metrics.Consumed.WithLabelValues(f.topo.Votes)) == 4
 	})
 }
@@ -206,14 +193,14 @@ func TestPoisonMessagesDeadLettered(t *testing.T) {
 	good := vote(e, 0)
 	f.publish(t, runoff.KeyVoteSubmit, good.BallotID.String(), good)
 
-	waitFor(t, "valid ballot stored", func() bool {
+	rabbitmqtest.WaitFor(t, "valid ballot stored", func() bool {
 		_, err := f.db.Ballot(context.Background(), good.BallotID)
 		return err == nil
 	})
 	// The worker consumes the dead-letter queue into Postgres, where the
 	// organizer of the election a message names can see it.
 	var dls []runoff.DeadLetter
-	waitFor(t, "the dead letter naming the election", func() bool {
+	rabbitmqtest.WaitFor(t, "the dead letter naming the election", func() bool {
 		var err error
 		dls, err = f.db.DeadLetters(context.Background(), orphan.ElectionID)
 		return err == nil && len(dls) == 1
@@ -222,13 +209,13 @@ func TestPoisonMessagesDeadLettered(t *testing.T) {
 		t.Errorf("dead letter = %+v", dls[0])
 	}
 	for _, id := range []string{"p1", "p2", "p4"} {
-		waitFor(t, "dead letter "+id, func() bool {
+		rabbitmqtest.WaitFor(t, "dead letter "+id, func() bool {
 			dl, err := f.db.DeadLetterByMessage(context.Background(), id)
 			return err == nil && dl.Reason != ""
 		})
 	}
-	waitFor(t, "dead-letter queue drained", func() bool { return rabbitmqtest.Depth(t, f.topo.DeadQueue) == 0 })
-	waitFor(t, "runoff_dead_lettered_total = 4", func() bool {
+	rabbitmqtest.WaitFor(t, "dead-letter queue drained", func() bool { return rabbitmqtest.Depth(t, f.topo.DeadQueue) == 0 })
+	rabbitmqtest.WaitFor(t, "runoff_dead_lettered_total = 4", func() bool {
 		return testutil.ToFloat64(f.metrics.DeadLettered.WithLabelValues(f.topo.Votes))+testutil.ToFloat64(f.metrics.DeadLettered.WithLabelValues(f.topo.Elections)) == 4
 	})
 }
@@ -244,18 +231,18 @@ func TestRequeueDeadLetter(t *testing.T) {
 	early := runoff.VoteSubmit{BallotID: uuid.Must(uuid.NewV7()), ElectionID: m.ElectionID, Ranking: []uuid.UUID{m.Candidates[1].ID}}
 	f.publish(t, runoff.KeyVoteSubmit, early.BallotID.String(), early)
 	var dl *runoff.DeadLetter
-	waitFor(t, "early vote dead-lettered", func() bool {
+	rabbitmqtest.WaitFor(t, "early vote dead-lettered", func() bool {
 		var err error
 		dl, err = f.db.DeadLetterByMessage(context.Background(), early.BallotID.String())
 		return err == nil
 	})
 	f.publish(t, runoff.KeyElectionCreate, m.ElectionID.String(), m)
-	waitFor(t, "election stored", func() bool { _, err := f.db.Election(context.Background(), m.ElectionID); return err == nil })
+	rabbitmqtest.WaitFor(t, "election stored", func() bool { _, err := f.db.Election(context.Background(), m.ElectionID); return err == nil })
 
 	stranger := runoff.DeadLetterRequeue{DeadLetterID: dl.ID, ElectionID: m.ElectionID, OrganizerID: uuid.Must(uuid.NewV7())}
 	strangerMsg := uuid.NewString()
 	f.publish(t, runoff.KeyDeadLetterRequeue, strangerMsg, stranger)
-	waitFor(t, "stranger's requeue refused", func() bool {
+	rabbitmqtest.WaitFor(t, "stranger's requeue refused", func() bool {
 		d, err := f.db.DeadLetterByMessage(context.Background(), strangerMsg)
 		return err == nil && strings.Contains(d.Reason, "does not own")
 	})
@@ -268,11 +255,11 @@ func TestRequeueDeadLetter(t *testing.T) {
 	req := runoff.DeadLetterRequeue{DeadLetterID: dl.ID, ElectionID: m.ElectionID, OrganizerID: f.owner.ID}
 	f.publish(t, runoff.KeyDeadLetterRequeue, uuid.NewString(), req)
 	f.publish(t, runoff.KeyDeadLetterRequeue, uuid.NewString(), req) // asked twice: counted once
-	waitFor(t, "requeued vote counted", func() bool {
+	rabbitmqtest.WaitFor(t, "requeued vote counted", func() bool {
 		b, err := f.db.Ballot(context.Background(), early.BallotID)
 		return err == nil && b.Status == runoff.BallotCounted
 	})
-	waitFor(t, "queues drained", func() bool {
+	rabbitmqtest.WaitFor(t, "queues drained", func() bool {
 		return rabbitmqtest.Depth(t, f.topo.Votes) == 0 && rabbitmqtest.Depth(t, f.topo.Elections) == 0
 	})
 	tally, err := f.db.Tally(context.Background(), m.ElectionID)

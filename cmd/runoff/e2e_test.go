@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -38,7 +40,8 @@ func startApp(t *testing.T) *app {
 		"RUNOFF_QUEUE_PREFIX": rabbitmqtest.Prefix(t),
 		"SESSION_KEY":         "e2e-session-key-0123456789abcdef0123456789",
 		"PORT":                "0",
-		"LOG_LEVEL":           "warn",
+		// info, for the web's "listening" line that tells the port.
+		"LOG_LEVEL": "info",
 	}
 	a := &app{t: t, getenv: func(k string) string { return env[k] }}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -46,18 +49,14 @@ func startApp(t *testing.T) *app {
 	if err := run(ctx, []string{"migrate"}, a.getenv, io.Discard, testWriter{t}); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := loadConfig(a.getenv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := make(chan string, 1)
+	// The web runs as the binary runs it, "runoff web" with PORT=0; the
+	// port it got is in its log.
+	log := &listenWatcher{w: testWriter{t}, port: make(chan string, 1)}
 	webDone := make(chan error, 1)
-	go func() {
-		webDone <- runWeb(ctx, cfg, newLogger(cfg, testWriter{t}).With("proc", "web"), func(a string) { addr <- a })
-	}()
+	go func() { webDone <- run(ctx, []string{"web"}, a.getenv, io.Discard, log) }()
 	select {
-	case a.base = <-addr:
-		a.base = "http://" + strings.Replace(a.base, "[::]", "127.0.0.1", 1)
+	case port := <-log.port:
+		a.base = "http://127.0.0.1:" + port
 	case err := <-webDone:
 		t.Fatalf("web did not start: %v", err)
 	}
@@ -88,6 +87,36 @@ func (a *app) stopWorker() {
 		a.t.Errorf("worker: %v", err)
 	}
 	a.worker = nil
+}
+
+// listenWatcher passes a web's log on, and sends the port of its
+// "listening" line to port, once.
+type listenWatcher struct {
+	w       io.Writer
+	mu      sync.Mutex
+	partial []byte
+	port    chan string
+}
+
+var listeningRE = regexp.MustCompile(`msg=listening .*addr=\S*:(\d+)`)
+
+func (l *listenWatcher) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.partial = append(l.partial, p...)
+	for {
+		i := bytes.IndexByte(l.partial, '\n')
+		if i < 0 {
+			break
+		}
+		line := string(l.partial[:i])
+		l.partial = l.partial[i+1:]
+		if m := listeningRE.FindStringSubmatch(line); m != nil && l.port != nil {
+			l.port <- m[1]
+			l.port = nil
+		}
+	}
+	return l.w.Write(p)
 }
 
 type testWriter struct{ t *testing.T }
@@ -126,18 +155,6 @@ func (a *app) post(c *http.Client, path string, form url.Values) (int, string) {
 	return resp.StatusCode, resp.Header.Get("Location")
 }
 
-// waitFor polls; its bound only stops a broken test from hanging.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting: %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 var optionRE = regexp.MustCompile(`name="rank1" value="([0-9a-f-]{36})" data-name="([^"]+)"`)
 
 // setUpElection signs an organizer up, creates an election through the
@@ -154,7 +171,7 @@ func (a *app) setUpElection(names ...string) (electionID string, ids map[string]
 		a.t.Fatalf("create election: %d %s", code, loc)
 	}
 	electionID = strings.TrimPrefix(loc, "/admin/elections/")
-	waitFor(a.t, "election stored", func() bool {
+	rabbitmqtest.WaitFor(a.t, "election stored", func() bool {
 		code, body := a.get(org, loc)
 		return code == 200 && strings.Contains(body, "/e/"+electionID)
 	})
@@ -220,13 +237,13 @@ func TestEndToEnd(t *testing.T) {
 		cast = append(cast, rcv.Ranking(1, perm...))
 	}
 	for _, r := range receipts {
-		waitFor(t, "ballot counted", func() bool {
+		rabbitmqtest.WaitFor(t, "ballot counted", func() bool {
 			_, body := a.get(http.DefaultClient, r)
 			return strings.Contains(body, "has been counted")
 		})
 	}
 	var rep rcv.Report
-	waitFor(t, "results of 50 ballots", func() bool {
+	rabbitmqtest.WaitFor(t, "results of 50 ballots", func() bool {
 		code, _ := a.get(http.DefaultClient, "/e/"+electionID+"/results.json")
 		if code != 200 {
 			return false
@@ -284,13 +301,13 @@ func TestVotesWaitForTheWorker(t *testing.T) {
 
 	a.startWorker()
 	for _, r := range receipts {
-		waitFor(t, "ballot counted after restart", func() bool {
+		rabbitmqtest.WaitFor(t, "ballot counted after restart", func() bool {
 			_, body := a.get(http.DefaultClient, r)
 			return strings.Contains(body, "has been counted")
 		})
 	}
 	var rep rcv.Report
-	waitFor(t, "results of 20 ballots", func() bool {
+	rabbitmqtest.WaitFor(t, "results of 20 ballots", func() bool {
 		code, _ := a.get(http.DefaultClient, "/e/"+electionID+"/results.json")
 		if code == 200 {
 			rep = a.report(electionID)

@@ -72,7 +72,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	log := newLogger(cfg, stderr).With("proc", cmd)
 	switch cmd {
 	case "web":
-		return runWeb(ctx, cfg, log, nil)
+		return runWeb(ctx, cfg, log)
 	case "worker":
 		return runWorker(ctx, cfg, log)
 	case "migrate":

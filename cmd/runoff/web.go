@@ -22,9 +22,8 @@ import (
 
 // runWeb serves the site until ctx is cancelled, then shuts down: stop
 // accepting, finish requests in flight (with a deadline), close the
-// publisher, close the database. onListen, if set, is told the address
-// (tests listen on port 0).
-func runWeb(ctx context.Context, cfg config, log *slog.Logger, onListen func(addr string)) error {
+// publisher, close the database.
+func runWeb(ctx context.Context, cfg config, log *slog.Logger) error {
 	if cfg.SessionKeyGenerated {
 		log.Warn("SESSION_KEY is not set: using a random key, so sign-ins end when this process restarts; set SESSION_KEY in production")
 	}
@@ -71,9 +70,6 @@ func runWeb(ctx context.Context, cfg config, log *slog.Logger, onListen func(add
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	log.Info("listening", "addr", ln.Addr().String())
-	if onListen != nil {
-		onListen(ln.Addr().String())
-	}
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()
 	select {

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"os"
 	"testing"
+	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
@@ -83,5 +84,32 @@ func PublishRaw(tb testing.TB, exchange, key, id string, body []byte) {
 		amqp.Publishing{MessageId: id, Body: body, DeliveryMode: amqp.Persistent})
 	if err != nil {
 		tb.Fatalf("rabbitmqtest: publish %s: %v", key, err)
+	}
+}
+
+// WaitFor polls cond until it holds. Every test that waits is waiting for
+// something carried through the broker, so the wait lives here, once.
+//
+// The bound only keeps a broken test from hanging; it asserts nothing about
+// speed, so it is generous. A test that knows its wait is longer (a fault
+// test's whole stream, a drain after a restart) says so with WaitForWithin.
+func WaitFor(tb testing.TB, what string, cond func() bool) {
+	tb.Helper()
+	WaitForWithin(tb, 2*time.Minute, what, cond)
+}
+
+// WaitForWithin is WaitFor with its own bound. It polls often at first and
+// then less often, so that a cheap condition is seen soon and a costly one
+// (a query over every stored ballot) does not load a busy machine.
+func WaitForWithin(tb testing.TB, within time.Duration, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(within)
+	pause := 10 * time.Millisecond
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("gave up after %v waiting for: %s", within, what)
+		}
+		time.Sleep(pause)
+		pause = min(2*pause, 200*time.Millisecond)
 	}
 }

@@ -1,13 +1,15 @@
 //go:build faults
 
-package main
+package faults
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -103,6 +105,7 @@ type proc struct {
 	lines   *lineWatcher
 	done    chan struct{} // closed when the process has exited
 	exitErr error
+	metrics string // a worker's /metrics URL (METRICS_PORT)
 }
 
 func (c *cluster) start(args ...string) *proc { return c.startEnv(nil, args...) }
@@ -193,11 +196,41 @@ func (p *proc) tail(n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// logCount counts the log lines containing s.
-func (p *proc) logCount(s string) int {
-	b, _ := os.ReadFile(p.logPath)
-	return bytes.Count(b, []byte(s))
+// metric reads one series of the worker's /metrics, such as
+// runoff_consumed_total{queue="…"}: 0 while it has no sample yet.
+func (p *proc) metric(series string) (float64, error) {
+	resp, err := http.Get(p.metrics)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("%s: %s", p.metrics, resp.Status)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		i := strings.LastIndexByte(line, ' ')
+		if strings.HasPrefix(line, "#") || i < 0 || line[:i] != series {
+			continue
+		}
+		return strconv.ParseFloat(line[i+1:], 64)
+	}
+	return 0, sc.Err()
 }
+
+// mustMetric is metric for a worker that must answer.
+func (p *proc) mustMetric(t *testing.T, series string) float64 {
+	t.Helper()
+	v, err := p.metric(series)
+	if err != nil {
+		t.Fatalf("%s /metrics: %v", p.name, err)
+	}
+	return v
+}
+
+// perQueue names a series of a metric labelled by queue.
+func perQueue(metric, queue string) string { return metric + `{queue="` + queue + `"}` }
 
 // lineWatcher writes a process's output to a file and lets a test wait for
 // a line that matches a pattern.
@@ -263,10 +296,9 @@ func (l *lineWatcher) wait(re *regexp.Regexp, exited <-chan struct{}, within tim
 	}
 }
 
-var (
-	listeningRE       = regexp.MustCompile(`msg=listening .*addr=\S*:(\d+)`)
-	workerConnectedRE = regexp.MustCompile(`msg="worker connected"`)
-)
+// listeningRE reads the port off the web's "listening" log line: with
+// PORT=0 that line is the only place it is told.
+var listeningRE = regexp.MustCompile(`msg=listening .*addr=\S*:(\d+)`)
 
 // startWeb starts a web process on port (0: any) and waits until it
 // listens and answers; the load driver follows c.baseURL.
@@ -290,8 +322,11 @@ func (c *cluster) tryStartWeb(port int) (*proc, error) {
 	c.webPort, _ = strconv.Atoi(got)
 	c.web = p
 	c.base.Store("http://127.0.0.1:" + got)
-	waitUntil(c.t, "web answers /healthz", 60*time.Second, func() bool {
-		resp, err := http.Get(c.baseURL() + "/healthz")
+	rabbitmqtest.WaitFor(c.t, "the web is ready (/readyz: Postgres and RabbitMQ answer)", func() bool {
+		if !p.alive() {
+			c.t.Fatalf("web exited:\n%s", p.tail(30))
+		}
+		resp, err := http.Get(c.baseURL() + "/readyz")
 		if err != nil {
 			return false
 		}
@@ -303,15 +338,65 @@ func (c *cluster) tryStartWeb(port int) (*proc, error) {
 
 func (c *cluster) baseURL() string { return c.base.Load().(string) }
 
-// startWorker starts a worker process and waits until it consumes.
+// startWorker starts a worker process, serving its /metrics on a port of
+// its own, and waits until the broker counts it among the consumers of
+// every queue.
 func (c *cluster) startWorker(extra ...string) *proc {
 	c.t.Helper()
-	p := c.startEnv(extra, "worker")
-	if _, err := p.lines.wait(workerConnectedRE, p.done, 60*time.Second); err != nil {
-		c.t.Fatalf("worker did not start: %v\n%s", err, p.tail(30))
+	for attempt := 1; ; attempt++ {
+		// METRICS_PORT cannot be 0, so the test picks a free port; a client
+		// may take it before the worker binds it, and then the worker exits
+		// at once and is started again on another.
+		port := freePort(c.t)
+		p := c.startEnv(append([]string{"METRICS_PORT=" + port}, extra...), "worker")
+		p.metrics = "http://127.0.0.1:" + port + "/metrics"
+		want := c.liveWorkers() + 1
+		rabbitmqtest.WaitFor(c.t, fmt.Sprintf("%s consumes: /metrics answers and every queue has %d consumer(s)", p.name, want), func() bool {
+			return !p.alive() || c.consuming(p, want)
+		})
+		if p.alive() {
+			c.workers = append(c.workers, p)
+			return p
+		}
+		if attempt == 3 || !strings.Contains(p.tail(5), "address already in use") {
+			c.t.Fatalf("worker did not start: %v\n%s", p.exitErr, p.tail(30))
+		}
 	}
-	c.workers = append(c.workers, p)
-	return p
+}
+
+func (c *cluster) liveWorkers() int {
+	n := 0
+	for _, w := range c.workers {
+		if w.alive() {
+			n++
+		}
+	}
+	return n
+}
+
+// consuming reports whether p serves its metrics and the broker counts want
+// consumers on each of the worker's queues (a killed worker's consumers go
+// when the broker sees its connection close).
+func (c *cluster) consuming(p *proc, want int) bool {
+	if _, err := p.metric("runoff_consumed_total"); err != nil {
+		return false
+	}
+	for _, q := range []string{c.topo.Votes, c.topo.Elections, c.topo.DeadQueue} {
+		if st, err := c.queue(q); err != nil || st.Consumers != want {
+			return false
+		}
+	}
+	return true
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 }
 
 // stopAll stops the web and every live worker with SIGTERM, and checks that
@@ -328,42 +413,32 @@ func (c *cluster) stopAll() {
 	}
 }
 
-// depth is the number of ready messages in a queue, on one long-lived
-// connection (rabbitmqtest.Depth opens one per call, fine for a final check
-// but not for polling).
+// depth is the number of ready messages in a queue.
 func (c *cluster) depth(queue string) (int, error) {
+	q, err := c.queue(queue)
+	return q.Messages, err
+}
+
+// queue is what the broker says of a queue (ready messages, consumers), on
+// one long-lived connection (rabbitmqtest.Depth opens one per call, fine for
+// a final check but not for polling).
+func (c *cluster) queue(name string) (amqp.Queue, error) {
 	c.amqpMu.Lock()
 	defer c.amqpMu.Unlock()
 	if c.amqpConn == nil || c.amqpConn.IsClosed() {
 		conn, err := amqp.Dial(rabbitmqtest.URL())
 		if err != nil {
-			return 0, err
+			return amqp.Queue{}, err
 		}
 		c.amqpConn = conn
 	}
 	ch, err := c.amqpConn.Channel()
 	if err != nil {
 		c.amqpConn.Close()
-		return 0, err
+		return amqp.Queue{}, err
 	}
 	defer ch.Close()
-	q, err := ch.QueueDeclarePassive(queue, true, false, false, false, amqp.Table{amqp.QueueTypeArg: amqp.QueueTypeQuorum})
-	if err != nil {
-		return 0, err
-	}
-	return q.Messages, nil
-}
-
-// waitUntil polls cond; the bound only stops a broken test from hanging.
-func waitUntil(t *testing.T, what string, within time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up after %v waiting for: %s", within, what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	return ch.QueueDeclarePassive(name, true, false, false, false, amqp.Table{amqp.QueueTypeArg: amqp.QueueTypeQuorum})
 }
 
 // ---- the shared services ----

@@ -1,6 +1,6 @@
 //go:build faults
 
-package main
+package faults
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"reflect"
 	"regexp"
@@ -41,17 +42,16 @@ type election struct {
 func (c *cluster) setUpElection() election {
 	c.t.Helper()
 	e := election{names: []string{"Alder", "Birch", "Cedar", "Dogwood", "Elm"}}
-	a := &app{t: c.t, base: c.baseURL()}
 	org := browser()
-	if code, loc := a.post(org, "/signup", url.Values{"email": {"faults@example.org"}, "password": {"correct horse battery"}}); code != 303 {
+	if code, loc := c.post(org, "/signup", url.Values{"email": {"faults@example.org"}, "password": {"correct horse battery"}}); code != 303 {
 		c.t.Fatalf("signup: %d %s", code, loc)
 	}
 	// A 503 (the broker busy or blocked by a resource alarm, say by another
 	// test on this machine) is what a person would retry.
 	var code int
 	var loc string
-	waitUntil(c.t, "the web accepts the new election", 2*time.Minute, func() bool {
-		code, loc = a.post(org, "/admin/elections", url.Values{"title": {"Fault test"}, "candidates": {strings.Join(e.names, "\n")}, "seats": {"1"}})
+	rabbitmqtest.WaitFor(c.t, "the web accepts the new election", func() bool {
+		code, loc = c.post(org, "/admin/elections", url.Values{"title": {"Fault test"}, "candidates": {strings.Join(e.names, "\n")}, "seats": {"1"}})
 		return code != http.StatusServiceUnavailable
 	})
 	if code != 303 || !strings.HasPrefix(loc, "/admin/elections/") {
@@ -59,8 +59,8 @@ func (c *cluster) setUpElection() election {
 	}
 	e.id = strings.TrimPrefix(loc, "/admin/elections/")
 	var body string
-	waitUntil(c.t, "the worker stores the election", time.Minute, func() bool {
-		code, body = a.get(http.DefaultClient, "/e/"+e.id)
+	rabbitmqtest.WaitFor(c.t, "the worker stores the election", func() bool {
+		code, body = c.get(http.DefaultClient, "/e/"+e.id)
 		return code == 200
 	})
 	byName := map[string]string{}
@@ -75,6 +75,38 @@ func (c *cluster) setUpElection() election {
 	}
 	return e
 }
+
+// browser is a client that keeps cookies and shows redirects.
+func browser() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+func (c *cluster) get(client *http.Client, path string) (int, string) {
+	c.t.Helper()
+	resp, err := client.Get(c.baseURL() + path)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func (c *cluster) post(client *http.Client, path string, form url.Values) (int, string) {
+	c.t.Helper()
+	resp, err := client.PostForm(c.baseURL()+path, form)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, resp.Header.Get("Location")
+}
+
+// optionRE reads a candidate's ID and name off the public ballot.
+var optionRE = regexp.MustCompile(`name="rank1" value="([0-9a-f-]{36})" data-name="([^"]+)"`)
 
 // loadDriver is a few voters' browsers casting ballots through the real
 // endpoint, POST /e/{id}/ballots, as a steady stream; it records every
@@ -101,6 +133,14 @@ type loadDriver struct {
 	receipts map[uuid.UUID][]int // ballot ID → ranking sent (candidate indexes)
 	codes    map[int]int         // other statuses seen
 	reserved int                 // receipts got or being sought, for want
+	answers  []answer            // every request the web answered, in order of answer
+}
+
+// answer is a request the web answered: when it was sent and what came back.
+type answer struct {
+	sent    time.Time
+	receipt bool
+	code    int
 }
 
 type loadOptions struct {
@@ -225,6 +265,7 @@ func (d *loadDriver) cast(i int64) bool {
 	for r, ci := range ranking {
 		form.Set("rank"+strconv.Itoa(r+1), d.e.ids[ci])
 	}
+	sent := time.Now()
 	resp, err := d.client.PostForm(d.c.baseURL()+"/e/"+d.e.id+"/ballots", form)
 	d.sent.Add(1)
 	if err != nil {
@@ -234,8 +275,12 @@ func (d *loadDriver) cast(i int64) bool {
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	m := receiptRE.FindStringSubmatch(resp.Header.Get("Location"))
+	receipt := resp.StatusCode == http.StatusSeeOther && m != nil
+	d.mu.Lock()
+	d.answers = append(d.answers, answer{sent: sent, receipt: receipt, code: resp.StatusCode})
+	d.mu.Unlock()
 	switch {
-	case resp.StatusCode == http.StatusSeeOther && m != nil:
+	case receipt:
 		d.mu.Lock()
 		d.receipts[uuid.MustParse(m[1])] = ranking
 		d.mu.Unlock()
@@ -262,11 +307,31 @@ func (d *loadDriver) receipted() int {
 	return len(d.receipts)
 }
 
+// sentSince counts the requests sent at or after t that the web has
+// answered, those answered with a receipt, and those refused with a 503.
+func (d *loadDriver) sentSince(t time.Time) (answered, receipted, refused int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, a := range d.answers {
+		if a.sent.Before(t) {
+			continue
+		}
+		answered++
+		if a.receipt {
+			receipted++
+		}
+		if a.code == http.StatusServiceUnavailable {
+			refused++
+		}
+	}
+	return answered, receipted, refused
+}
+
 // waitReceipts waits until the stream has had n more receipts than it had
 // at from: the system is (again) taking votes.
 func (d *loadDriver) waitReceipts(what string, from, n int) {
 	d.c.t.Helper()
-	waitUntil(d.c.t, what, 2*time.Minute, func() bool { return d.receipted() >= from+n })
+	rabbitmqtest.WaitFor(d.c.t, what, func() bool { return d.receipted() >= from+n })
 }
 
 // ---- after the fault: drain and check ----
@@ -283,6 +348,9 @@ type figures struct {
 	receiptedStored, unreceiptedStored      int
 	duplicates                              int64
 	deadLettered                            int
+	// voteBatches is how many batches of votes each worker still running
+	// at the end had carried out (runoff_batch_size_count), in start order.
+	voteBatches []int
 }
 
 // check drains the system, stops it as a platform would (SIGTERM), logs the
@@ -299,7 +367,7 @@ func (c *cluster) check(fault string, d *loadDriver, opt checkOptions) figures {
 	// Drain: every receipt stored, nothing ready in the queues, the
 	// snapshot caught up, and no change between two looks.
 	var lastStored int64 = -1
-	waitUntil(t, "the system drains: every receipt stored, queues empty, results fresh", 3*time.Minute, func() bool {
+	rabbitmqtest.WaitForWithin(t, 3*time.Minute, "the system drains: every receipt stored, queues empty, results fresh", func() bool {
 		stored, err := c.storedIDs(ctx, e.id)
 		if err != nil {
 			return false
@@ -335,9 +403,14 @@ func (c *cluster) check(fault string, d *loadDriver, opt checkOptions) figures {
 		lastStored = n
 		return stable && counted == snap
 	})
+	var f figures
+	for _, w := range c.workers {
+		if w.alive() {
+			f.voteBatches = append(f.voteBatches, int(w.mustMetric(t, perQueue("runoff_batch_size_count", c.topo.Votes))))
+		}
+	}
 	c.stopAll()
 
-	var f figures
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
