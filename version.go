@@ -9,8 +9,9 @@ type BuildVersion struct {
 	// naming the commit (with "+dirty" for a modified tree), when the build
 	// recorded VCS information; otherwise "(devel)", or "" in a test binary.
 	Version string
-	// Revision is the VCS commit the binary was built from, or "" when the
-	// build recorded none (-buildvcs=false, or no .git, as on Heroku).
+	// Revision is the VCS commit the binary was built from: as the go
+	// command recorded it, else as given to the linker (see
+	// linkedRevision), else "".
 	Revision string
 	// Time is the commit's time (RFC 3339), or "".
 	Time string
@@ -18,14 +19,22 @@ type BuildVersion struct {
 	Modified bool
 }
 
+// linkedRevision is the commit as a build without .git passes it to the
+// linker: Heroku's Go buildpack, with the config var
+// GO_LINKER_SYMBOL=github.com/runoff-vote/runoff.linkedRevision (app.json
+// sets it), links in -X that=$SOURCE_VERSION. Set only at link time.
+var linkedRevision string
+
 // Version reads the running binary's build information.
 func Version() BuildVersion {
 	info, _ := debug.ReadBuildInfo()
-	return versionFrom(info)
+	return versionFrom(info, linkedRevision)
 }
 
-func versionFrom(info *debug.BuildInfo) BuildVersion {
-	var v BuildVersion
+// versionFrom reads info; linked is the revision given to the linker, used
+// when the go command recorded none.
+func versionFrom(info *debug.BuildInfo, linked string) BuildVersion {
+	v := BuildVersion{Revision: linked}
 	if info == nil {
 		return v
 	}

@@ -89,3 +89,30 @@ func TestVersionOfBuiltBinaryNamesCommit(t *testing.T) {
 		t.Errorf("runoff version printed\n%s\nwant a line starting %q", out, want)
 	}
 }
+
+// A Heroku build has no .git; app.json has the Go buildpack link the commit
+// into the symbol its GO_LINKER_SYMBOL names. A binary linked that way must
+// name the commit.
+func TestVersionLinkedAsOnHeroku(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	symbol := readAppJSON(t).Env["GO_LINKER_SYMBOL"].Value
+	if symbol == "" {
+		t.Fatal("app.json sets no GO_LINKER_SYMBOL: on Heroku, runoff version would name no commit")
+	}
+	const commit = "0123456789abcdef0123456789abcdef01234567"
+	bin := filepath.Join(t.TempDir(), "runoff")
+	build := exec.Command("go", "build", "-buildvcs=false", "-ldflags", "-X "+symbol+"="+commit, "-o", bin, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		t.Fatalf("go build: %v", err)
+	}
+	out, err := exec.Command(bin, "version").Output()
+	if err != nil {
+		t.Fatalf("runoff version: %v", err)
+	}
+	if want := "revision " + commit + "\n"; !strings.Contains(string(out), want) {
+		t.Errorf("runoff version printed\n%s\nwant the line %q", out, want)
+	}
+}
