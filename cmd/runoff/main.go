@@ -6,6 +6,7 @@
 //	runoff tabulate   count a ballot CSV (see runoff tabulate -h)
 //	runoff demo       publish a demo election with a few hundred ballots
 //	runoff load       cast ballots over HTTP and measure receipts and counting
+//	runoff version    print the module version and VCS revision
 //
 // All wiring lives here; configuration comes from the environment.
 package main
@@ -18,6 +19,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/runoff-vote/runoff"
 )
 
 func main() {
@@ -42,6 +45,7 @@ commands:
   tabulate   count a ballot CSV: runoff tabulate [--rules RULES.json] [--format json|table] BALLOTS.csv
   demo       publish a demo election with a few hundred ballots (for development)
   load       cast ballots through HTTP and measure: runoff load --election ID [--ballots N] [--concurrency C]
+  version    print the module version and VCS revision this binary was built from
 
 configuration (environment): PORT, DATABASE_URL, CLOUDAMQP_URL or AMQP_URL,
 SESSION_KEY, LOG_FORMAT (text|json), LOG_LEVEL (debug|info|warn|error)
@@ -60,6 +64,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runTabulate(ctx, rest, stdout, stderr)
 	case "load":
 		return runLoad(ctx, rest, stdout, stderr)
+	case "version":
+		return runVersion(runoff.Version(), stdout)
 	}
 	if cmd == "help" || cmd == "-h" || cmd == "--help" {
 		fmt.Fprint(stdout, usage)
@@ -70,6 +76,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	log := newLogger(cfg, stderr).With("proc", cmd)
+	v := runoff.Version()
+	log.Info("starting", "version", v.Version, "revision", v.Revision, "modified", v.Modified)
 	switch cmd {
 	case "web":
 		return runWeb(ctx, cfg, log)
