@@ -3,6 +3,7 @@ package runoff
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -31,8 +32,14 @@ func DecideBallot(e *Election, v VoteSubmit) BallotDecision {
 		return BallotDecision{Dead: "This ballot message has no ballot ID, so it cannot be stored or receipted."}
 	case e == nil:
 		return BallotDecision{Dead: fmt.Sprintf("There is no election %s (yet): the ballot names an election that was never created.", v.ElectionID)}
-	case e.Status != StatusOpen:
+	}
+	// The state that counts is the one when the web received the ballot:
+	// one received before the close and carried out after it counts.
+	switch e.StateAt(v.SubmittedAt) {
+	case StatusClosed:
 		return BallotDecision{Status: BallotRejected, Reason: "The election had closed when this ballot arrived."}
+	case StatusDraft:
+		return BallotDecision{Status: BallotRejected, Reason: "The election was not open yet when this ballot arrived."}
 	}
 	if err := ValidateRanking(e, v.Ranking); err != nil {
 		return BallotDecision{Status: BallotRejected, Reason: Reason(err)}
@@ -103,4 +110,87 @@ func DecideRequeue(m DeadLetterRequeue, dl *DeadLetter, e *Election) (refused st
 		return fmt.Sprintf("Organizer %s does not own election %s, so its held messages are not theirs to requeue.", m.OrganizerID, e.ID)
 	}
 	return ""
+}
+
+// DecideUpdate decides an election.update against the election as stored
+// (nil when there is none) at now.
+func DecideUpdate(e *Election, m ElectionUpdate, now time.Time) (dead string) {
+	switch {
+	case e == nil:
+		return fmt.Sprintf("There is no election %s to change.", m.ElectionID)
+	case e.OwnerID != m.OrganizerID:
+		return fmt.Sprintf("Organizer %s does not own election %s, so it is not theirs to change.", m.OrganizerID, e.ID)
+	}
+	return Reason(ValidateUpdate(e, m, now))
+}
+
+// Transition is what an election.open, .close, .reopen or .delete does to
+// an election. Nothing set means nothing to do (the same request again).
+type Transition struct {
+	Status   string     // the new status, or "" to keep it
+	OpenedAt *time.Time // set when opened
+	ClosedAt *time.Time // set when closed; cleared (with Reopen) when reopened
+	Reopen   bool
+	ClosesAt *time.Time // the new closing time when reopened (nil: none)
+	// ClearOpensAt drops a scheduled opening that an opening by hand
+	// overtook.
+	ClearOpensAt bool
+	// DrawSeed asks for a random tie-break's seed to be drawn now.
+	DrawSeed bool
+	Delete   bool
+}
+
+// DecideAction decides an election.open, .close, .reopen or .delete: the
+// transition to make, or the reason it cannot be made.
+func DecideAction(key string, e *Election, m ElectionAction) (t Transition, dead string) {
+	switch {
+	case e == nil:
+		if key == KeyElectionDelete {
+			return Transition{}, "" // deleted before: the same request again
+		}
+		return Transition{}, fmt.Sprintf("There is no election %s.", m.ElectionID)
+	case e.OwnerID != m.OrganizerID:
+		return Transition{}, fmt.Sprintf("Organizer %s does not own election %s, so it is not theirs to change.", m.OrganizerID, e.ID)
+	}
+	at := m.At
+	state := e.StateAt(at)
+	random := e.Tiebreak == TiebreakRandom || e.Tiebreak == TiebreakPreviousRoundThenRandom
+	switch key {
+	case KeyElectionOpen:
+		switch state {
+		case StatusOpen:
+			return Transition{}, ""
+		case StatusClosed:
+			return Transition{}, "The election has closed; reopen it instead."
+		}
+		return Transition{Status: StatusOpen, OpenedAt: &at, ClearOpensAt: true, DrawSeed: random && e.RandomSeed == nil}, ""
+	case KeyElectionClose:
+		switch state {
+		case StatusClosed:
+			return Transition{}, ""
+		case StatusDraft:
+			return Transition{}, "The election has not opened, so there is nothing to close."
+		}
+		return Transition{Status: StatusClosed, ClosedAt: &at}, ""
+	case KeyElectionReopen:
+		switch state {
+		case StatusOpen:
+			return Transition{}, ""
+		case StatusDraft:
+			return Transition{}, "The election has not opened yet; open it instead."
+		}
+		if m.ClosesAt != nil && !m.ClosesAt.After(at) {
+			return Transition{}, "The new closing time must be in the future."
+		}
+		return Transition{Status: StatusOpen, Reopen: true, ClosesAt: m.ClosesAt}, ""
+	case KeyElectionDelete:
+		switch {
+		case state == StatusOpen:
+			return Transition{}, "The election is open; close it before deleting it."
+		case state == StatusClosed && m.Confirm != e.Title:
+			return Transition{}, "To delete a closed election and all its ballots, type its title exactly to confirm."
+		}
+		return Transition{Delete: true}, ""
+	}
+	return Transition{}, fmt.Sprintf("Runoff has no action for messages of kind %q.", key)
 }

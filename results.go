@@ -6,7 +6,10 @@ package runoff
 // text ("42", "12.5"); shares are percentages of the round's continuing
 // votes.
 type Results struct {
-	Seats   int      `json:"seats"`
+	// Method and TiebreakRule say in words how the count was made.
+	Method       string `json:"method"`
+	TiebreakRule string `json:"tiebreak_rule"`
+	Seats        int    `json:"seats"`
 	Winners []string `json:"winners"` // in the order elected
 	// Candidates in finishing order: winners first, then by the round each
 	// was still counted in (latest first) and their votes then.
@@ -16,6 +19,13 @@ type Results struct {
 	Rounds     []ResultRound `json:"rounds"`
 	TieBreaks  []TieBreak    `json:"tie_breaks"`
 	Pairwise   *Pairwise     `json:"pairwise,omitempty"`
+	// Passes holds one count per seat for sequential instant runoff: each
+	// pass elects one, and later passes count without the earlier winners.
+	// Rounds is then empty.
+	Passes []Results `json:"passes,omitempty"`
+	// RandomSeed is the seed a random tie-break drew from, shown so that
+	// anyone can check the draw.
+	RandomSeed *int64 `json:"random_seed,omitempty"`
 }
 
 // ResultRound is one round of counting.

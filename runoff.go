@@ -21,15 +21,16 @@ const (
 // Limits that the web checks and the worker checks again: every message is
 // validated where it is carried out, not only where it was made.
 const (
-	MinCandidates     = 2
-	MaxCandidates     = 100
-	MaxCandidateName  = 200
-	MaxTitle          = 200
-	MaxDescription    = 5000
-	MaxSeats          = 1 // single seat until multi-seat elections are built
-	MaxEmail          = 254
-	MinPasswordLength = 10
-	MaxPasswordLength = 72 // bcrypt reads no further
+	MinCandidates           = 2
+	MaxCandidates           = 100
+	MaxCandidateName        = 200
+	MaxCandidateDescription = 300
+	MaxTitle                = 200
+	MaxDescription          = 5000
+	MaxSeats                = 50
+	MaxEmail                = 254
+	MinPasswordLength       = 10
+	MaxPasswordLength       = 72 // bcrypt reads no further
 )
 
 // Election status.
@@ -54,24 +55,33 @@ type Organizer struct {
 }
 
 // Candidate is one choice on a ballot. Position is the order the organizer
-// listed it in, which tie-breaks use.
+// listed it in, which tie-breaks use; Description is an optional line the
+// ballot shows under the name.
 type Candidate struct {
-	ID       uuid.UUID `db:"id" json:"id"`
-	Name     string    `db:"name" json:"name"`
-	Position int       `db:"position" json:"position"`
+	ID          uuid.UUID `db:"id" json:"id"`
+	Name        string    `db:"name" json:"name"`
+	Position    int       `db:"position" json:"position"`
+	Description string    `db:"description" json:"description,omitempty"`
 }
 
 // Election is an election as stored, with its candidates in listed order.
+// Status is the state the organizer last set (draft, open, closed); the
+// state at a moment also depends on the schedule: see StateAt.
 type Election struct {
-	ID             uuid.UUID   `db:"id"`
-	OwnerID        uuid.UUID   `db:"owner_id"`
-	Title          string      `db:"title"`
-	Description    string      `db:"description"`
-	Seats          int         `db:"seats"`
-	Status         string      `db:"status"`
-	BallotsCounted int64       `db:"ballots_counted"`
-	CreatedAt      time.Time   `db:"created_at"`
-	Candidates     []Candidate `db:"-"`
+	ID             uuid.UUID `db:"id"`
+	OwnerID        uuid.UUID `db:"owner_id"`
+	Title          string    `db:"title"`
+	Description    string    `db:"description"`
+	Seats          int       `db:"seats"`
+	Status         string    `db:"status"`
+	BallotsCounted int64     `db:"ballots_counted"`
+	CreatedAt      time.Time `db:"created_at"`
+	Settings
+	// OpenedAt and ClosedAt are when the organizer opened or closed it by
+	// hand (the web's time of the request).
+	OpenedAt   *time.Time  `db:"opened_at"`
+	ClosedAt   *time.Time  `db:"closed_at"`
+	Candidates []Candidate `db:"-"`
 }
 
 // CandidateByID returns the candidate with that ID, if it stands.
@@ -106,7 +116,9 @@ type ResultSnapshot struct {
 	ComputedAt     time.Time
 }
 
-// ElectionCreate is the body of an election.create message.
+// ElectionCreate is the body of an election.create message. Draft keeps
+// it editable until opened by hand or by Settings.OpensAt; otherwise it
+// opens at once. Settings left empty take DefaultSettings.
 type ElectionCreate struct {
 	ElectionID  uuid.UUID   `json:"election_id"`
 	OwnerID     uuid.UUID   `json:"owner_id"`
@@ -114,6 +126,8 @@ type ElectionCreate struct {
 	Description string      `json:"description"`
 	Seats       int         `json:"seats"`
 	Candidates  []Candidate `json:"candidates"`
+	Draft       bool        `json:"draft,omitempty"`
+	Settings    Settings    `json:"settings"`
 	RequestedAt time.Time   `json:"requested_at"`
 }
 

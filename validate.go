@@ -3,7 +3,9 @@ package runoff
 import (
 	"fmt"
 	"net/mail"
+	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -25,8 +27,114 @@ func SplitCandidates(text string) []string {
 // before publishing and the worker again before storing. Field keys match the
 // form's field names.
 func ValidateElection(m ElectionCreate) error {
+	fields := validateContents(m.Title, m.Description, m.Seats, m.Candidates, m.Settings.WithDefaults())
+	if m.ElectionID == uuid.Nil || m.OwnerID == uuid.Nil {
+		fields["election_id"] = "The election and its owner need IDs."
+	}
+	if len(fields) > 0 {
+		return Invalid("The election could not be created.", fields)
+	}
+	return nil
+}
+
+// ValidateUpdate checks an election.update against the election as it is:
+// a draft may change anything; once open, only the closing time, the
+// description and who sees results.
+func ValidateUpdate(e *Election, m ElectionUpdate, now time.Time) error {
+	var fields map[string]string
+	if e.StateAt(now) == StatusDraft {
+		fields = validateContents(m.Title, m.Description, m.Seats, m.Candidates, m.Settings.WithDefaults())
+	} else {
+		fields = map[string]string{}
+		frozen := m.Title != e.Title || m.Seats != e.Seats || !slices.Equal(m.Candidates, e.Candidates) ||
+			m.Settings.WinnerMode != e.WinnerMode || m.Settings.Tiebreak != e.Tiebreak || m.Settings.MaxRanks != e.MaxRanks ||
+			m.Settings.Access != e.Access || m.Settings.Timezone != e.Timezone || !sameTime(m.Settings.OpensAt, e.OpensAt)
+		if frozen {
+			fields["election"] = "Once an election has opened, its title, candidates and counting rules are fixed; only the closing time, the description and who sees results can change."
+		}
+		if utf8.RuneCountInString(m.Description) > MaxDescription || !isText(m.Description) {
+			fields["description"] = fmt.Sprintf("The description can be at most %d characters of text.", MaxDescription)
+		}
+		if msg := validateResults(m.Settings.Results); msg != "" {
+			fields["results"] = msg
+		}
+		if c := m.Settings.ClosesAt; c != nil && !sameTime(c, e.ClosesAt) && c.Before(now) {
+			fields["closes_at"] = "The closing time must be in the future."
+		}
+	}
+	if len(fields) > 0 {
+		return Invalid("The change could not be saved.", fields)
+	}
+	return nil
+}
+
+func sameTime(a, b *time.Time) bool {
+	return a == nil && b == nil || a != nil && b != nil && a.Equal(*b)
+}
+
+// WithDefaults fills the settings a form or an older message left empty.
+func (s Settings) WithDefaults() Settings {
+	d := DefaultSettings()
+	if s.WinnerMode == "" {
+		s.WinnerMode = d.WinnerMode
+	}
+	if s.Tiebreak == "" {
+		s.Tiebreak = d.Tiebreak
+	}
+	if s.Results == "" {
+		s.Results = d.Results
+	}
+	if s.Access == "" {
+		s.Access = d.Access
+	}
+	if s.Timezone == "" {
+		s.Timezone = d.Timezone
+	}
+	return s
+}
+
+// WinnerModes and Tiebreaks are the choices the forms offer, with what
+// each is called there.
+var (
+	WinnerModes = []Choice{
+		{WinnerIRV, "Instant runoff (one seat)"},
+		{WinnerSTV, "Single transferable vote (several seats, surpluses transferred)"},
+		{WinnerBottomsUp, "Bottoms-up (several seats: eliminate from the bottom until the seats are filled)"},
+		{WinnerSequential, "Sequential instant runoff (several seats, one instant runoff per seat)"},
+	}
+	Tiebreaks = []Choice{
+		{TiebreakPreviousRoundThenOrder, "Fewer votes in the previous round; if still tied, the one listed later"},
+		{TiebreakCandidateOrder, "The one listed later is eliminated (and the one listed earlier elected)"},
+		{TiebreakPreviousRoundThenRandom, "Fewer votes in the previous round; if still tied, drawn at random"},
+		{TiebreakRandom, "Drawn at random"},
+	}
+	ResultsChoices = []Choice{
+		{ResultsLive, "Everyone, live as ballots are counted"},
+		{ResultsAfterClose, "Everyone once the election closes (you see them throughout)"},
+		{ResultsOrganizer, "Only you"},
+	}
+)
+
+// Choice is one option of a setting.
+type Choice struct {
+	Value, Label string
+}
+
+func isChoice(cs []Choice, v string) bool {
+	return slices.ContainsFunc(cs, func(c Choice) bool { return c.Value == v })
+}
+
+func validateResults(v string) string {
+	if !isChoice(ResultsChoices, v) {
+		return "Choose who sees the results."
+	}
+	return ""
+}
+
+// validateContents checks what an organizer fills in for an election.
+func validateContents(title, description string, seats int, candidates []Candidate, s Settings) map[string]string {
 	fields := map[string]string{}
-	title := strings.TrimSpace(m.Title)
+	title = strings.TrimSpace(title)
 	switch {
 	case title == "":
 		fields["title"] = "Give the election a title."
@@ -35,22 +143,45 @@ func ValidateElection(m ElectionCreate) error {
 	case !isText(title):
 		fields["title"] = "The title is not valid text."
 	}
-	if utf8.RuneCountInString(m.Description) > MaxDescription || !isText(m.Description) {
+	if utf8.RuneCountInString(description) > MaxDescription || !isText(description) {
 		fields["description"] = fmt.Sprintf("The description can be at most %d characters of text.", MaxDescription)
 	}
-	if m.Seats < 1 || m.Seats > MaxSeats {
-		fields["seats"] = fmt.Sprintf("Runoff elects one seat per election for now; set seats to %d.", MaxSeats)
-	}
-	if msg := validateCandidates(m.Candidates); msg != "" {
+	if msg := validateCandidates(candidates); msg != "" {
 		fields["candidates"] = msg
 	}
-	if m.ElectionID == uuid.Nil || m.OwnerID == uuid.Nil {
-		fields["election_id"] = "The election and its owner need IDs."
+	switch {
+	case seats < 1 || seats > MaxSeats:
+		fields["seats"] = fmt.Sprintf("Choose between 1 and %d seats.", MaxSeats)
+	case len(candidates) >= MinCandidates && seats >= len(candidates):
+		fields["seats"] = fmt.Sprintf("Choose fewer seats than candidates: with %d candidates, at most %s.", len(candidates), plural(len(candidates)-1, "seat"))
 	}
-	if len(fields) > 0 {
-		return Invalid("The election could not be created.", fields)
+	switch {
+	case !isChoice(WinnerModes, s.WinnerMode):
+		fields["winner_mode"] = "Choose a counting method."
+	case seats == 1 && s.WinnerMode != WinnerIRV:
+		fields["winner_mode"] = "With one seat, Runoff counts by instant runoff; choose it, or more seats."
+	case seats > 1 && s.WinnerMode == WinnerIRV:
+		fields["winner_mode"] = "Instant runoff fills one seat; for several, choose single transferable vote, bottoms-up or sequential instant runoff."
 	}
-	return nil
+	if !isChoice(Tiebreaks, s.Tiebreak) {
+		fields["tiebreak"] = "Choose how ties are broken."
+	}
+	if s.MaxRanks < 0 || s.MaxRanks > len(candidates) && len(candidates) > 0 {
+		fields["max_ranks"] = fmt.Sprintf("Voters can fill between 1 and %d ranks (one per candidate); leave it empty for all.", max(len(candidates), 1))
+	}
+	if msg := validateResults(s.Results); msg != "" {
+		fields["results"] = msg
+	}
+	if s.Access != AccessOpen {
+		fields["access"] = "Voters vote with the election's link."
+	}
+	if _, err := time.LoadLocation(s.Timezone); err != nil || s.Timezone == "" || s.Timezone == "Local" {
+		fields["timezone"] = "Choose a time zone by its name, like Europe/Paris or America/Chicago."
+	}
+	if s.OpensAt != nil && s.ClosesAt != nil && !s.OpensAt.Before(*s.ClosesAt) {
+		fields["closes_at"] = "The closing time must come after the opening time."
+	}
+	return fields
 }
 
 func validateCandidates(cs []Candidate) string {
@@ -78,6 +209,8 @@ func validateCandidates(cs []Candidate) string {
 			return fmt.Sprintf("Candidate %d needs its own ID.", i+1)
 		case c.Position != i:
 			return fmt.Sprintf("Candidate %d is out of order.", i+1)
+		case utf8.RuneCountInString(c.Description) > MaxCandidateDescription || !isText(c.Description) || strings.ContainsAny(c.Description, "\r\n"):
+			return fmt.Sprintf("%s's description must be one line of at most %d characters.", name, MaxCandidateDescription)
 		}
 		seenName[key] = true
 		seenID[c.ID] = true
@@ -86,13 +219,17 @@ func validateCandidates(cs []Candidate) string {
 }
 
 // ValidateRanking checks a ranking of candidate IDs against an election:
-// at least one choice, only its candidates, none twice.
+// at least one choice, no more than it allows, only its candidates, none
+// twice.
 func ValidateRanking(e *Election, ranking []uuid.UUID) error {
 	if len(ranking) == 0 {
 		return Invalid("Choose at least one candidate: mark your 1st choice.", nil)
 	}
 	if len(ranking) > len(e.Candidates) {
 		return Invalid("This ballot ranks more choices than there are candidates.", nil)
+	}
+	if e.MaxRanks > 0 && len(ranking) > e.MaxRanks {
+		return Invalid(fmt.Sprintf("This election lets each voter rank at most %d choices; this ballot ranks %d.", e.MaxRanks, len(ranking)), nil)
 	}
 	seen := make(map[uuid.UUID]int, len(ranking))
 	for i, id := range ranking {
@@ -154,4 +291,12 @@ func Ordinal(n int) string {
 // isText reports valid UTF-8 without NUL bytes, which Postgres text refuses.
 func isText(s string) bool {
 	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
+}
+
+// plural writes "1 seat", "2 seats".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -20,17 +19,39 @@ func (s *Server) handleAdmin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	now := time.Now()
 	items := make([]views.ElectionItem, len(es))
 	for i, e := range es {
-		items[i] = views.ElectionItem{ID: e.ID.String(), Title: e.Title, Status: e.Status, Ballots: e.BallotsCounted,
+		items[i] = views.ElectionItem{ID: e.ID.String(), Title: e.Title, Status: e.StateAt(now), Ballots: e.BallotsCounted,
 			Created: e.CreatedAt.UTC().Format("2 Jan 2006 15:04 MST")}
+		loc := location(&e)
+		switch {
+		case items[i].Status == runoff.StatusDraft && e.OpensAt != nil:
+			items[i].Schedule = "opens " + when(e.OpensAt, loc)
+		case items[i].Status == runoff.StatusOpen && e.ClosesAt != nil:
+			items[i].Schedule = "closes " + when(e.ClosesAt, loc)
+		}
 	}
-	s.render(w, r, http.StatusOK, views.AdminList(s.page(r, "Your elections"), items))
+	p := s.page(r, "Your elections")
+	notice := ""
+	if id, err := uuid.Parse(r.URL.Query().Get("deleting")); err == nil {
+		// Deleting is carried out by the worker: say so until it is done.
+		notice = "The election was deleted, with its ballots."
+		for _, it := range items {
+			if it.ID == id.String() {
+				notice, p.Refresh = "Deleting “"+it.Title+"”…", 2
+			}
+		}
+	}
+	s.render(w, r, http.StatusOK, views.AdminList(p, items, notice))
 	return nil
 }
 
 func (s *Server) handleElectionForm(w http.ResponseWriter, r *http.Request) error {
-	s.render(w, r, http.StatusOK, views.NewElection(s.page(r, "Create an election"), views.ElectionForm{Seats: "1", ElectionID: uuid.Must(uuid.NewV7()).String()}))
+	f := withChoices(views.ElectionForm{Seats: "1", ElectionID: uuid.Must(uuid.NewV7()).String()})
+	d := runoff.DefaultSettings()
+	f.WinnerMode, f.Tiebreak, f.Results, f.Timezone = d.WinnerMode, d.Tiebreak, d.Results, d.Timezone
+	s.render(w, r, http.StatusOK, views.NewElection(s.page(r, "Create an election"), f))
 	return nil
 }
 
@@ -41,48 +62,32 @@ func (s *Server) handleElectionCreate(w http.ResponseWriter, r *http.Request) er
 	if err := s.parseForm(w, r); err != nil {
 		return err
 	}
-	f := views.ElectionForm{
-		Title:       r.PostFormValue("title"),
-		Description: strings.ReplaceAll(r.PostFormValue("description"), "\r\n", "\n"),
-		Candidates:  strings.ReplaceAll(r.PostFormValue("candidates"), "\r\n", "\n"),
-		Seats:       strings.TrimSpace(r.PostFormValue("seats")),
-	}
-	if f.Seats == "" {
-		f.Seats = "1"
-	}
+	f := readElectionForm(r)
+	c, errs := parseElectionForm(f)
 	m := runoff.ElectionCreate{
 		ElectionID:  formID(r, "election_id"),
 		OwnerID:     organizerID(r.Context()),
-		Title:       strings.TrimSpace(f.Title),
-		Description: strings.TrimSpace(f.Description),
+		Title:       c.title,
+		Description: c.description,
+		Seats:       c.seats,
+		Candidates:  c.candidates,
+		Draft:       f.Draft,
+		Settings:    c.settings,
 		RequestedAt: time.Now().UTC(),
 	}
 	f.ElectionID = m.ElectionID.String() // a form shown again keeps its ID
-	seats, seatsErr := strconv.Atoi(f.Seats)
-	m.Seats = seats
-	for i, name := range runoff.SplitCandidates(f.Candidates) {
-		m.Candidates = append(m.Candidates, runoff.Candidate{ID: uuid.Must(uuid.NewV7()), Name: name, Position: i})
-	}
 	form := func(err error, retry string) error {
 		return &formError{err: err, retry: retry, page: func(msg string) templ.Component {
 			f.Message = msg
 			return views.NewElection(s.page(r, "Create an election"), f)
 		}}
 	}
-	err := runoff.ValidateElection(m)
-	var p *runoff.Problem
-	if err != nil && !errors.As(err, &p) {
+	if err := problemFields(runoff.ValidateElection(m), errs); err != nil {
 		return err
 	}
-	if seatsErr != nil {
-		if p == nil {
-			p = runoff.Invalid("", map[string]string{})
-		}
-		p.Fields["seats"] = "Enter the number of seats as a whole number."
-	}
-	if p != nil {
-		f.Errors = views.FieldErrors(p.Fields)
-		return form(runoff.Invalid("The election could not be created; see the marked fields.", p.Fields), "")
+	if len(errs) > 0 {
+		f.Errors = views.FieldErrors(errs)
+		return form(runoff.Invalid("The election could not be created; see the marked fields.", errs), "")
 	}
 	body, err := json.Marshal(m)
 	if err != nil {
@@ -98,6 +103,27 @@ func (s *Server) handleElectionCreate(w http.ResponseWriter, r *http.Request) er
 	return nil
 }
 
+// problemFields adds a Problem's fields to errs (a form's own parse errors
+// win); an error that is no Problem is returned.
+func problemFields(err error, errs map[string]string) error {
+	var p *runoff.Problem
+	if err == nil {
+		return nil
+	}
+	if !errors.As(err, &p) {
+		return err
+	}
+	for k, v := range p.Fields {
+		if _, ok := errs[k]; !ok {
+			errs[k] = v
+		}
+	}
+	if len(p.Fields) == 0 {
+		errs["election"] = p.Message
+	}
+	return nil
+}
+
 func (s *Server) handleElectionAdmin(w http.ResponseWriter, r *http.Request) error {
 	e, err := s.ownElection(r)
 	if errors.Is(err, runoff.ErrNotFound) {
@@ -108,20 +134,64 @@ func (s *Server) handleElectionAdmin(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	held, err := s.DeadLetters.CountDeadLetters(r.Context(), e.ID)
+	v, err := s.electionAdmin(r, e)
 	if err != nil {
 		return err
 	}
+	p := s.page(r, e.Title)
+	if v.Change == "saving" {
+		p.Refresh = 2
+	}
+	s.render(w, r, http.StatusOK, views.ElectionAdminPage(p, v))
+	return nil
+}
+
+// electionAdmin is the election's admin page: its state and the controls
+// that fit it, its settings, and the change the organizer just sent
+// (?change=ID) until the worker has carried it out.
+func (s *Server) electionAdmin(r *http.Request, e *runoff.Election) (views.ElectionAdmin, error) {
+	held, err := s.DeadLetters.CountDeadLetters(r.Context(), e.ID)
+	if err != nil {
+		return views.ElectionAdmin{}, err
+	}
 	v := views.ElectionAdmin{
-		ID: e.ID.String(), Title: e.Title, Description: e.Description, Status: e.Status,
+		ID: e.ID.String(), Title: e.Title, Description: e.Description, Status: e.StateAt(time.Now()),
 		Ballots: e.BallotsCounted, BallotURL: absURL(r, "/e/"+e.ID.String()), ResultsURL: "/e/" + e.ID.String() + "/results",
 		DeadLetters: held,
 	}
+	describeSettings(&v, e)
 	for _, c := range e.Candidates {
-		v.Candidates = append(v.Candidates, c.Name)
+		line := c.Name
+		if c.Description != "" {
+			line += " — " + c.Description
+		}
+		v.Candidates = append(v.Candidates, line)
 	}
-	s.render(w, r, http.StatusOK, views.ElectionAdminPage(s.page(r, e.Title), v))
-	return nil
+	f := electionForm(e)
+	if v.Status == runoff.StatusDraft {
+		v.Edit = &f
+	} else {
+		v.Later = &f
+	}
+	if id, err := uuid.Parse(r.URL.Query().Get("change")); err == nil {
+		v.ChangeID = id.String()
+		done, err := s.Elections.ChangeApplied(r.Context(), id)
+		if err != nil {
+			return v, err
+		}
+		v.Change = "saved"
+		if !done {
+			v.Change = "saving"
+			dl, err := s.DeadLetters.DeadLetterByMessage(r.Context(), id.String())
+			switch {
+			case err == nil && dl.OrganizerID != nil && *dl.OrganizerID == organizerID(r.Context()):
+				v.Change, v.ChangeRefused = "", dl.Reason
+			case err != nil && !errors.Is(err, runoff.ErrNotFound):
+				return v, err
+			}
+		}
+	}
+	return v, nil
 }
 
 // pendingElection shows an election this organizer created that the worker

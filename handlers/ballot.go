@@ -20,7 +20,15 @@ func (s *Server) handleBallotForm(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, views.Ballot(s.page(r, e.Title), ballotPage(e, uuid.Must(uuid.NewV7()), nil, "")))
+	if e.StateAt(time.Now()) == runoff.StatusOpen {
+		// A browser that has voted here is shown its receipt, not a
+		// second ballot.
+		if ballotID, ok := s.voted(r, e.ID); ok {
+			http.Redirect(w, r, "/b/"+ballotID, http.StatusSeeOther)
+			return nil
+		}
+	}
+	s.render(w, r, http.StatusOK, views.Ballot(s.page(r, e.Title), s.ballotPage(r, e, uuid.Must(uuid.NewV7()), nil, "")))
 	return nil
 }
 
@@ -48,11 +56,25 @@ func (s *Server) election(r *http.Request) (*runoff.Election, error) {
 	return e, err
 }
 
-func ballotPage(e *runoff.Election, ballotID uuid.UUID, chosen []string, msg string) views.BallotPage {
+func (s *Server) ballotPage(r *http.Request, e *runoff.Election, ballotID uuid.UUID, chosen []string, msg string) views.BallotPage {
+	now := time.Now()
 	b := views.BallotPage{ElectionID: e.ID.String(), BallotID: ballotID.String(), Title: e.Title, Description: e.Description,
-		Open: e.Status == runoff.StatusOpen, Chosen: chosen, Error: msg}
+		State: e.StateAt(now), Chosen: chosen, Error: msg, Ranks: len(e.Candidates), ResultsVisible: s.resultsVisible(r, e, now)}
+	loc := location(e)
+	switch {
+	case e.ClosedAt != nil:
+		b.Closes = " on " + when(e.ClosedAt, loc)
+	case e.ClosesAt != nil:
+		b.Closes = " on " + when(e.ClosesAt, loc)
+	}
+	if e.OpensAt != nil {
+		b.Opens = " (it opens on " + when(e.OpensAt, loc) + ")"
+	}
+	if e.MaxRanks > 0 && e.MaxRanks < b.Ranks {
+		b.Ranks, b.RankLimit = e.MaxRanks, fmt.Sprintf(", up to %d", e.MaxRanks)
+	}
 	for _, c := range e.Candidates {
-		b.Options = append(b.Options, views.BallotOption{ID: c.ID.String(), Name: c.Name})
+		b.Options = append(b.Options, views.BallotOption{ID: c.ID.String(), Name: c.Name, Description: c.Description})
 	}
 	return b
 }
@@ -68,23 +90,37 @@ func (s *Server) handleBallotSubmit(w http.ResponseWriter, r *http.Request) erro
 	if err := s.parseForm(w, r); err != nil {
 		return err
 	}
+	received := time.Now().UTC()
+	if existing, ok := s.voted(r, e.ID); ok {
+		// This browser has voted here: the same ballot again, or a second
+		// one, is answered with the first receipt.
+		http.Redirect(w, r, "/b/"+existing, http.StatusSeeOther)
+		return nil
+	}
 	ballotID := formID(r, "ballot_id")
 	chosen, ranking, err := readRanking(r, e)
-	if err == nil && e.Status != runoff.StatusOpen {
-		err = runoff.Invalid("This election has closed, so it no longer accepts ballots.", nil)
+	if err == nil {
+		switch e.StateAt(received) {
+		case runoff.StatusClosed:
+			err = runoff.Invalid("This election has closed, so it no longer accepts ballots.", nil)
+		case runoff.StatusDraft:
+			err = runoff.Invalid("This election has not opened yet, so it does not accept ballots.", nil)
+		}
 	}
 	if err == nil {
 		err = runoff.ValidateRanking(e, ranking)
 	}
 	form := func(err error, retry string) error {
 		return &formError{err: err, retry: retry, page: func(msg string) templ.Component {
-			return views.Ballot(s.page(r, e.Title), ballotPage(e, ballotID, chosen, msg))
+			return views.Ballot(s.page(r, e.Title), s.ballotPage(r, e, ballotID, chosen, msg))
 		}}
 	}
 	if err != nil {
 		return form(err, "")
 	}
-	v := runoff.VoteSubmit{BallotID: ballotID, ElectionID: e.ID, Ranking: ranking, SubmittedAt: time.Now().UTC()}
+	// SubmittedAt is when the web received the ballot: the worker judges it
+	// by the election's state then, not when it gets to it.
+	v := runoff.VoteSubmit{BallotID: ballotID, ElectionID: e.ID, Ranking: ranking, SubmittedAt: received}
 	body, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -99,6 +135,9 @@ func (s *Server) handleBallotSubmit(w http.ResponseWriter, r *http.Request) erro
 	}
 	if err := s.addReceipt(w, r, p); err != nil {
 		s.Log.Warn("receipt cookie not saved", "err", err)
+	}
+	if err := s.markVoted(w, r, e.ID, v.BallotID.String()); err != nil {
+		s.Log.Warn("voted cookie not saved", "err", err)
 	}
 	http.Redirect(w, r, "/b/"+v.BallotID.String(), http.StatusSeeOther)
 	return nil
@@ -145,14 +184,19 @@ func (s *Server) handleReceipt(w http.ResponseWriter, r *http.Request) error {
 	b, err := s.Elections.Ballot(r.Context(), id)
 	switch {
 	case err == nil:
-		rc.State, rc.Reason, rc.Known = b.Status, b.Reason, true
+		rc.State, rc.Reason = b.Status, b.Reason
 		rc.ElectionID = b.ElectionID.String()
 		e, err := s.Elections.Election(r.Context(), b.ElectionID)
 		if err != nil {
 			return err
 		}
 		rc.ElectionTitle = e.Title
+		// Only the browser that cast it sees the ranking.
+		rc.Known = s.castHere(r, id.String())
 		for _, cid := range b.Ranking {
+			if !rc.Known {
+				break
+			}
 			name := "(a candidate no longer standing)"
 			if c, ok := e.CandidateByID(cid); ok {
 				name = c.Name

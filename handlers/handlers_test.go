@@ -36,6 +36,7 @@ type fakeStore struct {
 	results    map[uuid.UUID]*runoff.ResultSnapshot
 	organizers map[string]*runoff.Organizer
 	dead       []runoff.DeadLetter
+	changes    map[uuid.UUID]bool // changes the worker has carried out
 	panicOn    uuid.UUID
 	down       bool // Postgres not answering
 }
@@ -81,7 +82,7 @@ func (f *fakeStore) CountDeadLetters(ctx context.Context, electionID uuid.UUID) 
 
 func newFakeStore() *fakeStore {
 	return &fakeStore{elections: map[uuid.UUID]*runoff.Election{}, ballots: map[uuid.UUID]*runoff.Ballot{},
-		results: map[uuid.UUID]*runoff.ResultSnapshot{}, organizers: map[string]*runoff.Organizer{}}
+		results: map[uuid.UUID]*runoff.ResultSnapshot{}, organizers: map[string]*runoff.Organizer{}, changes: map[uuid.UUID]bool{}}
 }
 
 func (f *fakeStore) Election(_ context.Context, id uuid.UUID) (*runoff.Election, error) {
@@ -97,6 +98,12 @@ func (f *fakeStore) Election(_ context.Context, id uuid.UUID) (*runoff.Election,
 		return e, nil
 	}
 	return nil, fmt.Errorf("fake: %w", runoff.ErrNotFound)
+}
+
+func (f *fakeStore) ChangeApplied(_ context.Context, id uuid.UUID) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.changes[id], nil
 }
 
 func (f *fakeStore) ElectionsByOwner(_ context.Context, owner uuid.UUID) ([]runoff.Election, error) {
@@ -296,9 +303,26 @@ func TestBallotSubmitAndReceipt(t *testing.T) {
 	e.store.mu.Lock()
 	e.store.ballots[v.BallotID] = &runoff.Ballot{ID: v.BallotID, ElectionID: el.ID, Ranking: v.Ranking, Status: runoff.BallotCounted}
 	e.store.mu.Unlock()
-	_, body = get(t, e.srv.Client(), e.srv.URL+"/b/"+v.BallotID.String())
+	_, body = get(t, c, e.srv.URL+"/b/"+v.BallotID.String())
 	if !strings.Contains(body, "has been counted") || !strings.Contains(body, "<li>Cherry</li>") || strings.Contains(body, "hx-trigger") {
 		t.Fatalf("counted receipt:\n%s", body)
+	}
+	// Anyone else with the link sees its state, not the ranking: a receipt
+	// cannot prove to someone else how its voter voted.
+	_, body = get(t, e.srv.Client(), e.srv.URL+"/b/"+v.BallotID.String())
+	if !strings.Contains(body, "has been counted") || strings.Contains(body, "Cherry") || strings.Contains(body, "Apple") ||
+		!strings.Contains(body, "Only the browser that cast this ballot sees its ranking here") {
+		t.Fatalf("counted receipt, seen elsewhere:\n%s", body)
+	}
+	// This browser has voted: the ballot page shows its receipt instead of
+	// a second ballot, and a second ballot is answered with the first
+	// receipt, publishing nothing.
+	if resp, _ := get(t, c, e.srv.URL+"/e/"+el.ID.String()); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/b/"+v.BallotID.String() {
+		t.Fatalf("ballot page after voting: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	resp, _ = post(t, c, e.srv.URL+"/e/"+el.ID.String()+"/ballots", url.Values{"ballot_id": {uuid.Must(uuid.NewV7()).String()}, "rank1": {el.Candidates[1].ID.String()}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/b/"+v.BallotID.String() || len(e.pub.messages()) != 1 {
+		t.Fatalf("second ballot from the same browser: %d %s, %d published", resp.StatusCode, resp.Header.Get("Location"), len(e.pub.messages()))
 	}
 	// An old unknown receipt number is not found; a fresh one may be queued.
 	old := uuid.MustParse("01890a5d-ac96-774b-bcce-b302099a8057")
@@ -581,15 +605,27 @@ func TestCreateElection(t *testing.T) {
 			map[string]string{"title": "The title can be at most 200 characters."}},
 		{"long name", url.Values{"title": {"T"}, "candidates": {"A\n" + strings.Repeat("b", 201)}, "seats": {"1"}},
 			map[string]string{"candidates": "Candidate 2's name is longer than 200 characters."}},
-		{"two seats", url.Values{"title": {"T"}, "candidates": {"A\nB"}, "seats": {"2"}},
-			map[string]string{"seats": "Runoff elects one seat per election for now; set seats to 1."}},
+		{"as many seats as candidates", url.Values{"title": {"T"}, "candidates": {"A\nB"}, "seats": {"2"}},
+			map[string]string{"seats": "Choose fewer seats than candidates: with 2 candidates, at most 1 seat."}},
+		{"two seats by instant runoff", url.Values{"title": {"T"}, "candidates": {"A\nB\nC"}, "seats": {"2"}, "winner_mode": {runoff.WinnerIRV}},
+			map[string]string{"winner_mode": "Instant runoff fills one seat; for several, choose single transferable vote, bottoms-up or sequential instant runoff."}},
+		{"bad settings", url.Values{"title": {"T"}, "candidates": {"A\nB"}, "tiebreak": {"coin"}, "results": {"never"}, "timezone": {"Mars/Olympus"},
+			"max_ranks": {"3"}, "opens_at": {"2030-01-02T10:00"}, "closes_at": {"2030-01-01T10:00"}},
+			map[string]string{"tiebreak": "Choose how ties are broken.", "results": "Choose who sees the results.",
+				"timezone": "Choose a time zone by its name, like Europe/Paris or America/Chicago.",
+				"max_ranks": "Voters can fill between 1 and 2 ranks (one per candidate); leave it empty for all.",
+				"closes_at": "The closing time must come after the opening time."}},
+		{"unreadable times", url.Values{"title": {"T"}, "candidates": {"A\nB"}, "opens_at": {"tomorrow"}, "closes_at": {"soon"}, "max_ranks": {"two"}},
+			map[string]string{"opens_at": "Enter the opening time as a date and a time, or leave it empty.",
+				"closes_at": "Enter the closing time as a date and a time, or leave it empty.",
+				"max_ranks": "Enter how many ranks as a whole number, or leave it empty for all."}},
 		{"seats not int", url.Values{"title": {"T"}, "candidates": {"A\nB"}, "seats": {"one"}},
 			map[string]string{"seats": "Enter the number of seats as a whole number."}},
 		{"101 names", url.Values{"title": {"T"}, "candidates": {names(101)}, "seats": {"1"}},
 			map[string]string{"candidates": "An election can have at most 100 candidates; this one lists 101."}},
 		{"everything", url.Values{"title": {""}, "candidates": {"Solo"}, "seats": {"0"}},
 			map[string]string{"title": "Give the election a title.", "candidates": "List at least 2 candidates, one per line.",
-				"seats": "Runoff elects one seat per election for now; set seats to 1."}},
+				"seats": "Choose between 1 and 50 seats."}},
 	} {
 		resp, body := post(t, c, e.srv.URL+"/admin/elections", bad.form)
 		if resp.StatusCode != http.StatusUnprocessableEntity {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/runoff-vote/runoff"
 	"github.com/runoff-vote/runoff/views"
@@ -16,7 +17,13 @@ func (s *Server) handleResults(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v := views.Results{ElectionID: e.ID.String(), Title: e.Title, Open: e.Status == runoff.StatusOpen, Empty: true}
+	now := time.Now()
+	if !s.resultsVisible(r, e, now) {
+		v := views.Results{ElectionID: e.ID.String(), Title: e.Title, Hidden: hiddenWhy(e)}
+		s.render(w, r, http.StatusOK, views.ResultsPage(s.page(r, "Results: "+e.Title), v))
+		return nil
+	}
+	v := views.Results{ElectionID: e.ID.String(), Title: e.Title, Open: e.StateAt(now) != runoff.StatusClosed, Empty: true}
 	snap, err := s.Elections.Result(r.Context(), e.ID)
 	switch {
 	case errors.Is(err, runoff.ErrNotFound):
@@ -25,6 +32,7 @@ func (s *Server) handleResults(w http.ResponseWriter, r *http.Request) error {
 		return err
 	default:
 		v = resultsView(e, snap)
+		v.Open = e.StateAt(now) != runoff.StatusClosed
 	}
 	s.render(w, r, http.StatusOK, views.ResultsPage(s.page(r, "Results: "+e.Title), v))
 	return nil
@@ -36,6 +44,9 @@ func (s *Server) handleResultsJSON(w http.ResponseWriter, r *http.Request) error
 	e, err := s.election(r)
 	if err != nil {
 		return err
+	}
+	if !s.resultsVisible(r, e, time.Now()) {
+		return problem(runoff.ErrForbidden, hiddenWhy(e))
 	}
 	snap, err := s.Elections.Result(r.Context(), e.ID)
 	if errors.Is(err, runoff.ErrNotFound) {
@@ -51,35 +62,75 @@ func (s *Server) handleResultsJSON(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
+// resultsVisible says whether this visitor may see an election's results
+// now: everyone when they are live, or once it has closed when they wait
+// for the close; its organizer always.
+func (s *Server) resultsVisible(r *http.Request, e *runoff.Election, now time.Time) bool {
+	switch e.Results {
+	case runoff.ResultsLive, "":
+		return true
+	case runoff.ResultsAfterClose:
+		if e.StateAt(now) == runoff.StatusClosed {
+			return true
+		}
+	}
+	id, _ := s.currentOrganizer(r)
+	return id == e.OwnerID
+}
+
+func hiddenWhy(e *runoff.Election) string {
+	if e.Results == runoff.ResultsAfterClose {
+		return "The organizer publishes these results when voting closes."
+	}
+	return "The organizer has chosen not to publish these results."
+}
+
 // resultsView formats the stored results model as the results table: one
 // row per candidate in finishing order, one column per round. It only
 // formats: every figure and status comes from the model.
 func resultsView(e *runoff.Election, snap *runoff.ResultSnapshot) views.Results {
 	m := snap.Model
 	v := views.Results{
-		ElectionID: e.ID.String(), Title: e.Title, Open: e.Status == runoff.StatusOpen,
+		ElectionID: e.ID.String(), Title: e.Title,
 		Ballots:  strconv.FormatInt(snap.BallotsCounted, 10),
 		Computed: snap.ComputedAt.UTC().Format("15:04:05 MST, 2 Jan 2006"),
 		Stale:    e.BallotsCounted > snap.BallotsCounted,
 		Winners:  m.Winners,
+		Seats:    m.Seats, Method: m.Method, TiebreakRule: m.TiebreakRule,
 	}
 	for _, t := range m.TieBreaks {
 		v.TieBreaks = append(v.TieBreaks, t.Explanation)
 	}
 	rows := make([]views.ResultRow, len(m.Candidates))
+	row := make(map[string]int, len(m.Candidates))
 	for i, name := range m.Candidates {
-		rows[i].Name = name
+		rows[i].Name, row[name] = name, i
 	}
-	for _, rd := range m.Rounds {
-		v.Rounds = append(v.Rounds, rd.Number)
-		v.Threshold = append(v.Threshold, rd.Threshold)
-		v.Inactive = append(v.Inactive, rd.Inactive.Total)
-		for i, c := range rd.Tally {
-			cell := views.ResultCell{Votes: c.Votes, Status: cellStatus[c.Status]}
-			if c.Status != runoff.CandidateOut {
-				cell.Percent = fmt.Sprintf("%.1f%%", c.Share)
+	// Sequential instant runoff counts once per seat: its passes' rounds
+	// follow one another in the table.
+	passes := []runoff.Results{m}
+	if len(m.Passes) > 0 {
+		passes = m.Passes
+	}
+	for p, pass := range passes {
+		for _, rd := range pass.Rounds {
+			label := "Round " + strconv.Itoa(rd.Number)
+			if len(passes) > 1 {
+				label = fmt.Sprintf("Seat %d, round %d", p+1, rd.Number)
 			}
-			rows[i].Cells = append(rows[i].Cells, cell)
+			v.Rounds = append(v.Rounds, label)
+			v.Threshold = append(v.Threshold, rd.Threshold)
+			v.Inactive = append(v.Inactive, rd.Inactive.Total)
+			for i := range rows {
+				rows[i].Cells = append(rows[i].Cells, views.ResultCell{Status: "out"})
+			}
+			for _, c := range rd.Tally {
+				i, ok := row[c.Name]
+				if !ok || c.Status == runoff.CandidateOut {
+					continue
+				}
+				rows[i].Cells[len(rows[i].Cells)-1] = views.ResultCell{Votes: c.Votes, Status: cellStatus[c.Status], Percent: fmt.Sprintf("%.1f%%", c.Share)}
+			}
 		}
 	}
 	v.Rows = rows

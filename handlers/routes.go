@@ -18,6 +18,7 @@ import (
 // Elections reads elections, ballots and results: the synchronous reads.
 type Elections interface {
 	Election(ctx context.Context, id uuid.UUID) (*runoff.Election, error)
+	ChangeApplied(ctx context.Context, id uuid.UUID) (bool, error)
 	ElectionsByOwner(ctx context.Context, owner uuid.UUID) ([]runoff.Election, error)
 	Ballot(ctx context.Context, id uuid.UUID) (*runoff.Ballot, error)
 	Result(ctx context.Context, electionID uuid.UUID) (*runoff.ResultSnapshot, error)
@@ -93,6 +94,11 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /admin/elections/new", h(s.organizer(s.handleElectionForm)))
 	mux.Handle("POST /admin/elections", h(s.organizer(s.handleElectionCreate)))
 	mux.Handle("GET /admin/elections/{id}", h(s.organizer(s.handleElectionAdmin)))
+	mux.Handle("POST /admin/elections/{id}", h(s.organizer(s.handleElectionUpdate)))
+	mux.Handle("POST /admin/elections/{id}/open", h(s.organizer(s.lifecycle(runoff.KeyElectionOpen))))
+	mux.Handle("POST /admin/elections/{id}/close", h(s.organizer(s.lifecycle(runoff.KeyElectionClose))))
+	mux.Handle("POST /admin/elections/{id}/reopen", h(s.organizer(s.lifecycle(runoff.KeyElectionReopen))))
+	mux.Handle("POST /admin/elections/{id}/delete", h(s.organizer(s.lifecycle(runoff.KeyElectionDelete))))
 	mux.Handle("GET /admin/elections/{id}/dead-letters", h(s.organizer(s.handleDeadLetters)))
 	mux.Handle("POST /admin/elections/{id}/dead-letters/{dlID}/requeue", h(s.organizer(s.handleRequeue)))
 

@@ -28,6 +28,10 @@ const (
 	receiptsName = "runoff_receipts"
 	maxReceipts  = 5
 	maxPending   = 10
+	// The ballots this browser cast, by election, so it is shown its
+	// receipt instead of a second ballot, and only it sees the ranking.
+	votedName = "runoff_voted"
+	maxVoted  = 50
 )
 
 // NewCookieStore makes the session store: cookies signed and encrypted with
@@ -204,4 +208,44 @@ func (s *Server) parseForm(w http.ResponseWriter, r *http.Request) error {
 		return problem(runoff.ErrInvalid, "The form could not be read. Please go back and submit it again.")
 	}
 	return nil
+}
+
+// markVoted remembers in this browser that it cast ballotID in an election.
+func (s *Server) markVoted(w http.ResponseWriter, r *http.Request, electionID uuid.UUID, ballotID string) error {
+	sess := s.session(r, votedName)
+	list, _ := sess.Values["voted"].([]string)
+	list = append(list, electionID.String()+" "+ballotID)
+	if len(list) > maxVoted {
+		list = list[len(list)-maxVoted:]
+	}
+	sess.Values["voted"] = list
+	sess.Options = &sessions.Options{Path: "/", MaxAge: 400 * 24 * 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: sess.Options.Secure}
+	s.secure(r, sess)
+	return sess.Save(r, w)
+}
+
+// voted returns the ballot this browser cast in an election, if any.
+func (s *Server) voted(r *http.Request, electionID uuid.UUID) (ballotID string, ok bool) {
+	list, _ := s.session(r, votedName).Values["voted"].([]string)
+	for _, v := range list {
+		if e, b, _ := strings.Cut(v, " "); e == electionID.String() {
+			return b, true
+		}
+	}
+	return "", false
+}
+
+// castHere reports whether this browser cast the ballot: only it is shown
+// the ranking, so a receipt cannot prove a vote to anyone else.
+func (s *Server) castHere(r *http.Request, ballotID string) bool {
+	if _, ok := s.receipt(r, ballotID); ok {
+		return true
+	}
+	list, _ := s.session(r, votedName).Values["voted"].([]string)
+	for _, v := range list {
+		if _, b, _ := strings.Cut(v, " "); b == ballotID {
+			return true
+		}
+	}
+	return false
 }

@@ -41,3 +41,16 @@ func TestPublisherBrokerDown(t *testing.T) {
 		t.Fatal("Ping with broker down succeeded")
 	}
 }
+
+// Every routing key the web publishes reaches a queue: an unbound key
+// would come back unroutable, and the person would get a 503 for ever.
+func TestEveryPublishedKeyIsRouted(t *testing.T) {
+	topo := rabbitmqtest.Topology(t)
+	pub := rabbitmq.NewPublisher(rabbitmqtest.URL(), topo, quiet())
+	defer pub.Close()
+	for _, key := range runoff.PublishedKeys() {
+		if err := pub.Publish(context.Background(), key, uuid.NewString(), []byte("{}")); err != nil {
+			t.Errorf("%s: %v", key, err)
+		}
+	}
+}

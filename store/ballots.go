@@ -68,10 +68,10 @@ func rankingLiteral(r []uuid.UUID) string {
 // batches per election and gives every transaction the same lock order, so
 // workers running side by side never deadlock.
 const lockElectionsSQL = `
-SELECT id, status FROM elections WHERE id = ANY($1) ORDER BY id FOR UPDATE`
+SELECT ` + electionColumns + ` FROM elections WHERE id = ANY($1) ORDER BY id FOR UPDATE`
 
 const electionCandidatesSQL = `
-SELECT election_id, id, name, position FROM candidates WHERE election_id = ANY($1) ORDER BY election_id, position`
+SELECT election_id, id, name, position, description FROM candidates WHERE election_id = ANY($1) ORDER BY election_id, position`
 
 const insertBallotsSQL = `
 INSERT INTO ballots (id, election_id, ranking, status, reason, submitted_at)
@@ -111,16 +111,13 @@ func (s *DB) StoreVotes(ctx context.Context, votes []runoff.VoteSubmit) (out []O
 	electionIDs = slices.Compact(electionIDs)
 
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
-		var locked []struct {
-			ID     uuid.UUID `db:"id"`
-			Status string    `db:"status"`
-		}
+		var locked []runoff.Election
 		if err := tx.SelectContext(ctx, &locked, lockElectionsSQL, uuidArray(electionIDs)); err != nil {
 			return err
 		}
 		elections := make(map[uuid.UUID]*runoff.Election, len(locked))
-		for _, l := range locked {
-			elections[l.ID] = &runoff.Election{ID: l.ID, Status: l.Status}
+		for i := range locked {
+			elections[locked[i].ID] = &locked[i]
 		}
 		var cands []struct {
 			ElectionID uuid.UUID `db:"election_id"`
@@ -141,6 +138,10 @@ func (s *DB) StoreVotes(ctx context.Context, votes []runoff.VoteSubmit) (out []O
 		first := make(map[uuid.UUID]int, n) // ballot ID → index in votes of its first copy
 		var again []int                     // later copies in this batch, decided once we know what is stored
 		for i, v := range votes {
+			if v.SubmittedAt.IsZero() {
+				v.SubmittedAt = time.Now() // from before the web stamped every ballot
+				votes[i] = v
+			}
 			e := elections[v.ElectionID] // nil when there is no such election
 			d := runoff.DecideBallot(e, v)
 			if d.Dead != "" {
@@ -155,9 +156,6 @@ func (s *DB) StoreVotes(ctx context.Context, votes []runoff.VoteSubmit) (out []O
 			ids, eids = append(ids, v.BallotID), append(eids, v.ElectionID)
 			rankings = append(rankings, rankingLiteral(v.Ranking))
 			statuses, reasons = append(statuses, d.Status), append(reasons, d.Reason)
-			if v.SubmittedAt.IsZero() {
-				v.SubmittedAt = time.Now()
-			}
 			submitted = append(submitted, v.SubmittedAt.UTC().Format(time.RFC3339Nano))
 		}
 		if len(ids) == 0 {

@@ -10,12 +10,13 @@ import (
 	"github.com/runoff-vote/runoff"
 )
 
-const electionSQL = `
-SELECT id, owner_id, title, description, seats, status, ballots_counted, created_at
-FROM elections WHERE id = $1`
+const electionColumns = `id, owner_id, title, description, seats, status, ballots_counted, created_at,
+winner_mode, tiebreak, random_seed, max_ranks, results_visibility, access, opens_at, closes_at, timezone, opened_at, closed_at`
+
+const electionSQL = `SELECT ` + electionColumns + ` FROM elections WHERE id = $1`
 
 const candidatesSQL = `
-SELECT id, name, position FROM candidates WHERE election_id = $1 ORDER BY position`
+SELECT id, name, position, description FROM candidates WHERE election_id = $1 ORDER BY position`
 
 // Election reads an election and its candidates in listed order.
 func (s *DB) Election(ctx context.Context, id uuid.UUID) (*runoff.Election, error) {
@@ -27,8 +28,7 @@ func (s *DB) Election(ctx context.Context, id uuid.UUID) (*runoff.Election, erro
 }
 
 const electionsByOwnerSQL = `
-SELECT id, owner_id, title, description, seats, status, ballots_counted, created_at
-FROM elections WHERE owner_id = $1 ORDER BY created_at DESC, id DESC LIMIT 500`
+SELECT ` + electionColumns + ` FROM elections WHERE owner_id = $1 ORDER BY created_at DESC, id DESC LIMIT 500`
 
 // ElectionsByOwner lists an organizer's elections, newest first, without
 // candidates.
@@ -50,14 +50,17 @@ type Outcome struct {
 const ownersExistSQL = `SELECT id FROM organizers WHERE id = ANY($1)`
 
 const insertElectionSQL = `
-INSERT INTO elections (id, owner_id, title, description, seats, created_at)
-VALUES ($1, $2, $3, $4, $5, $6)
+INSERT INTO elections (id, owner_id, title, description, seats, created_at, status, opened_at,
+    winner_mode, tiebreak, max_ranks, results_visibility, access, opens_at, closes_at, timezone, random_seed)
+VALUES (:id, :owner_id, :title, :description, :seats, :created_at, :status, :opened_at,
+    :winner_mode, :tiebreak, :max_ranks, :results_visibility, :access, :opens_at, :closes_at, :timezone,
+    CASE WHEN :status = 'open' AND :tiebreak IN ('random', 'previousRoundCountsThenRandom') THEN CAST(random() * 9e15 AS bigint) END)
 ON CONFLICT (id) DO NOTHING`
 
 const insertCandidatesSQL = `
-INSERT INTO candidates (id, election_id, name, position)
-SELECT u.id, $1, u.name, u.position
-FROM unnest($2::uuid[], $3::text[], $4::int[]) AS u(id, name, position)`
+INSERT INTO candidates (id, election_id, name, position, description)
+SELECT u.id, $1, u.name, u.position, u.description
+FROM unnest($2::uuid[], $3::text[], $4::int[], $5::text[]) AS u(id, name, position, description)`
 
 // CreateElections stores a batch of election.create messages in one
 // transaction and returns what became of each, as runoff.DecideElectionCreate
@@ -82,7 +85,7 @@ func (s *DB) CreateElections(ctx context.Context, ms []runoff.ElectionCreate) ([
 			if out[i].Dead = runoff.DecideElectionCreate(m, known[m.OwnerID], nil); out[i].Dead != "" {
 				continue
 			}
-			res, err := tx.ExecContext(ctx, insertElectionSQL, m.ElectionID, m.OwnerID, m.Title, m.Description, m.Seats, m.RequestedAt)
+			res, err := tx.NamedExecContext(ctx, insertElectionSQL, newElection(m))
 			if err != nil {
 				return err
 			}
@@ -96,13 +99,7 @@ func (s *DB) CreateElections(ctx context.Context, ms []runoff.ElectionCreate) ([
 				out[i].Dead = runoff.DecideElectionCreate(m, true, existing)
 				continue
 			}
-			ids := make([]uuid.UUID, len(m.Candidates))
-			names := make([]string, len(m.Candidates))
-			pos := make([]int64, len(m.Candidates))
-			for j, c := range m.Candidates {
-				ids[j], names[j], pos[j] = c.ID, c.Name, int64(c.Position)
-			}
-			if _, err := tx.ExecContext(ctx, insertCandidatesSQL, m.ElectionID, uuidArray(ids), pq.Array(names), pq.Array(pos)); err != nil {
+			if err := insertCandidates(ctx, tx, m.ElectionID, m.Candidates); err != nil {
 				return err
 			}
 		}
@@ -113,6 +110,32 @@ func (s *DB) CreateElections(ctx context.Context, ms []runoff.ElectionCreate) ([
 		return nil, wrapf(err, "create elections")
 	}
 	return out, nil
+}
+
+// newElection is the row an election.create makes: open at once, unless
+// a draft.
+func newElection(m runoff.ElectionCreate) *runoff.Election {
+	e := &runoff.Election{ID: m.ElectionID, OwnerID: m.OwnerID, Title: m.Title, Description: m.Description, Seats: m.Seats,
+		CreatedAt: m.RequestedAt, Settings: m.Settings.WithDefaults(), Status: runoff.StatusOpen}
+	switch {
+	case m.Draft || m.Settings.OpensAt != nil && m.Settings.OpensAt.After(m.RequestedAt):
+		e.Status = runoff.StatusDraft
+	default:
+		e.OpenedAt = &m.RequestedAt
+	}
+	return e
+}
+
+func insertCandidates(ctx context.Context, tx *sqlx.Tx, electionID uuid.UUID, cs []runoff.Candidate) error {
+	ids := make([]uuid.UUID, len(cs))
+	names := make([]string, len(cs))
+	pos := make([]int64, len(cs))
+	descs := make([]string, len(cs))
+	for j, c := range cs {
+		ids[j], names[j], pos[j], descs[j] = c.ID, c.Name, int64(c.Position), c.Description
+	}
+	_, err := tx.ExecContext(ctx, insertCandidatesSQL, electionID, uuidArray(ids), pq.Array(names), pq.Array(pos), pq.Array(descs))
+	return err
 }
 
 // electionIn reads an election and its candidates within a transaction.

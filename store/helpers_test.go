@@ -20,3 +20,17 @@ func closeElection(t *testing.T, url string, id uuid.UUID) {
 		t.Fatal(err)
 	}
 }
+
+func countRows(t *testing.T, url, query string, args ...any) int {
+	t.Helper()
+	db, err := sql.Open("postgres", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(query, args...).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

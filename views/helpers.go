@@ -29,3 +29,12 @@ func invalid(errs FieldErrors, name string) string {
 	}
 	return "false"
 }
+
+// hintAnd names a field's hint, and its error when it has one, for
+// aria-describedby.
+func hintAnd(errs FieldErrors, name string) string {
+	if _, ok := errs[name]; ok {
+		return name + "-hint " + name + "-error"
+	}
+	return name + "-hint"
+}

@@ -24,24 +24,44 @@ type AuthForm struct {
 	Errors  FieldErrors
 }
 
-// ElectionForm is the new-election form, with what was typed.
+// ElectionForm is the new-election form, or a draft's edit form, with
+// what was typed. Times are as a datetime-local input writes them, in
+// Timezone.
 type ElectionForm struct {
 	ElectionID  string // made when the form is shown; see handlers.formID
+	Editing     bool   // a draft's edit form, not the new-election form
 	Title       string
 	Description string
 	Candidates  string
 	Seats       string
+	WinnerMode  string
+	Tiebreak    string
+	MaxRanks    string
+	Results     string
+	OpensAt     string
+	ClosesAt    string
+	Timezone    string
+	Draft       bool
 	Message     string
 	Errors      FieldErrors
+	WinnerModes []Choice
+	Tiebreaks   []Choice
+	ResultsOpts []Choice
+}
+
+// Choice is one option of a select.
+type Choice struct {
+	Value, Label string
 }
 
 // ElectionItem is one row of the organizer's list.
 type ElectionItem struct {
-	ID      string
-	Title   string
-	Status  string
-	Ballots int64
-	Created string
+	ID       string
+	Title    string
+	Status   string // the state now: draft, open or closed
+	Ballots  int64
+	Created  string
+	Schedule string // when it opens or closes, if scheduled
 }
 
 // ElectionAdmin is an election's admin page. Pending means the worker has
@@ -52,12 +72,24 @@ type ElectionAdmin struct {
 	Refused     string
 	Title       string
 	Description string
-	Status      string
+	Status      string // the state now: draft, open or closed
 	Candidates  []string
 	Ballots     int64
 	BallotURL   string
 	ResultsURL  string
 	DeadLetters int // messages held, not yet requeued
+	// Settings in words, for the summary.
+	Method, Seats, Tiebreak, Ranks, ResultsWho, Opens, Closes string
+	// Change is a change the organizer sent: "saving" until the worker has
+	// carried it out, then "saved"; ChangeRefused says why it was not.
+	Change        string
+	ChangeRefused string
+	ChangeID      string
+	Timezone      string
+	// Edit is the draft's edit form; Later the form for what may change
+	// once open (closing time, description, who sees results).
+	Edit  *ElectionForm
+	Later *ElectionForm
 }
 
 // DeadLettersPage lists an election's held messages.
@@ -80,8 +112,9 @@ type DeadLetterItem struct {
 
 // BallotOption is one candidate as a choice on the ballot.
 type BallotOption struct {
-	ID   string
-	Name string
+	ID          string
+	Name        string
+	Description string
 }
 
 // BallotPage is the voting form. Chosen holds, per rank (0-based), the
@@ -92,10 +125,17 @@ type BallotPage struct {
 	BallotID    string // made when the ballot is shown; see handlers.formID
 	Title       string
 	Description string
-	Open        bool
-	Options     []BallotOption
-	Chosen      []string
-	Error       string
+	State       string // draft, open or closed, now
+	// Opens and Closes say when, as " on Mon 2 Jan 2006, 18:00 CET", or
+	// are empty when not scheduled.
+	Opens, Closes string
+	Ranks         int    // how many ranks the voter may fill
+	RankLimit     string // ", up to 3" when fewer ranks than candidates
+	Options       []BallotOption
+	Chosen        []string
+	Error         string
+	// ResultsVisible says whether this visitor may see the results.
+	ResultsVisible bool
 }
 
 // Receipt is a ballot's receipt.
@@ -119,7 +159,7 @@ type Results struct {
 	Open       bool
 	Ballots    string
 	Computed   string
-	Rounds     []int
+	Rounds     []string // each round's heading
 	Rows       []ResultRow
 	Inactive   []string // per round: ballots no longer counting for anyone
 	Threshold  []string // per round
@@ -127,6 +167,11 @@ type Results struct {
 	TieBreaks  []string
 	Empty      bool
 	Stale      bool // more ballots are counted than this snapshot shows
+	// Hidden says why this visitor may not see the results (yet).
+	Hidden       string
+	Seats        int
+	Method       string
+	TiebreakRule string
 }
 
 // ResultRow is one candidate's line in the results table.

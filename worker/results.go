@@ -15,7 +15,9 @@ import (
 // tabulator's own figures.
 func resultsModel(e *runoff.Election, rules rcv.Rules, res *rcv.Result) runoff.Results {
 	m := runoff.Results{
-		Seats:      res.NumWinners,
+		Method:       choiceLabel(runoff.WinnerModes, rules.WinnerElectionMode),
+		TiebreakRule: choiceLabel(runoff.Tiebreaks, rules.TiebreakMode),
+		Seats:        res.NumWinners,
 		Winners:    slices.Clone(res.Winners),
 		Ballots:    res.TotalBallots,
 		Undervotes: res.Undervotes,
@@ -23,6 +25,12 @@ func resultsModel(e *runoff.Election, rules rcv.Rules, res *rcv.Result) runoff.R
 	}
 	if m.Winners == nil {
 		m.Winners = []string{}
+	}
+	if e.RandomSeed != nil && (rules.TiebreakMode == rcv.TiebreakRandom || rules.TiebreakMode == rcv.TiebreakPreviousRoundCountsThenRandom) {
+		m.RandomSeed = e.RandomSeed
+	}
+	for _, pass := range res.Passes {
+		m.Passes = append(m.Passes, resultsModel(e, rules, pass))
 	}
 	wonIn := map[string]int{} // candidate → round elected
 	for _, rd := range res.Rounds {
@@ -216,4 +224,13 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return slices.Clone(s)
+}
+
+func choiceLabel(cs []runoff.Choice, v string) string {
+	for _, c := range cs {
+		if c.Value == v {
+			return c.Label
+		}
+	}
+	return v
 }

@@ -15,16 +15,21 @@ import (
 	"github.com/runoff-vote/runoff/store"
 )
 
-// CountRules are the rules online elections are counted by: single-winner
-// instant runoff; ties broken by previous-round counts, then by the order
-// the organizer listed the candidates.
+// CountRules are the rules an election is counted by, from its settings:
+// the counting method and seats, the tie-break rule (with the seed drawn
+// when it opened), how many ranks count, and the candidates in the order
+// listed, which candidate-order tie-breaks use.
 func CountRules(e *runoff.Election) rcv.Rules {
+	s := e.Settings.WithDefaults()
 	r := rcv.DefaultRules()
-	r.TiebreakMode = rcv.TiebreakPreviousRoundCountsThenCandidateOrder
-	r.Candidates = make([]string, len(e.Candidates))
-	for i, c := range e.Candidates {
-		r.Candidates[i] = c.Name
+	r.WinnerElectionMode = s.WinnerMode
+	r.NumberOfWinners = max(e.Seats, 1)
+	r.TiebreakMode = s.Tiebreak
+	if s.RandomSeed != nil {
+		r.RandomSeed = *s.RandomSeed
 	}
+	r.MaxRankingsAllowed = s.MaxRanks
+	r.Candidates = e.CandidateNames()
 	return r
 }
 

@@ -78,6 +78,7 @@ func decode(m runoff.Message, v any, id func() string) (dead string) {
 type Store interface {
 	VoteStore
 	ElectionStore
+	ChangeStore
 	RequeueStore
 	DeadLetterStore
 }
@@ -95,12 +96,18 @@ type Queues struct {
 func NewQueues(s Store, pub Publisher, counted func(ids []uuid.UUID), log *slog.Logger) Queues {
 	votes := &Votes{Store: s, Counted: counted}
 	elections := &Elections{Store: s}
+	changes := &Changes{Store: s}
 	requeues := &Requeues{Store: s, Publisher: pub, Log: log}
 	dead := &DeadLetters{Store: s}
 	return Queues{
 		Votes: ByKey(map[string]HandlerFunc{runoff.KeyVoteSubmit: votes.Handle}),
 		Organizers: ByKey(map[string]HandlerFunc{
 			runoff.KeyElectionCreate:    elections.Handle,
+			runoff.KeyElectionUpdate:    changes.Update,
+			runoff.KeyElectionOpen:      changes.Act,
+			runoff.KeyElectionClose:     changes.Act,
+			runoff.KeyElectionReopen:    changes.Act,
+			runoff.KeyElectionDelete:    changes.Act,
 			runoff.KeyDeadLetterRequeue: requeues.Handle,
 		}),
 		DeadLetters: dead.Handle,

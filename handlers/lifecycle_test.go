@@ -1,0 +1,138 @@
+package handlers_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/runoff-vote/runoff"
+)
+
+// Every admin route of an election answers 404 to anyone but its owner,
+// and publishes nothing.
+func TestLifecycleRoutesOwnerOnly(t *testing.T) {
+	e := newEnv(t)
+	c := e.client(t)
+	signUp(t, e, c, "mallory@example.org")
+	el := e.addElection(uuid.New(), "A", "B")
+	base := e.srv.URL + "/admin/elections/" + el.ID.String()
+	for _, path := range []string{"", "/open", "/close", "/reopen", "/delete"} {
+		resp, _ := post(t, c, base+path, url.Values{"title": {"Mine now"}, "candidates": {"X\nY"}, "confirm": {el.Title}})
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("POST %s by a stranger: %d, want 404", path, resp.StatusCode)
+		}
+	}
+	if n := len(e.pub.messages()); n != 0 {
+		t.Fatalf("a stranger published %d messages", n)
+	}
+}
+
+func TestEditOpenCloseThroughTheWeb(t *testing.T) {
+	e := newEnv(t)
+	c := e.client(t)
+	signUp(t, e, c, "org@example.org")
+	owner := e.store.organizers["org@example.org"].ID
+	el := e.addElection(owner, "A", "B")
+	e.store.mu.Lock()
+	el.Status, el.Settings = runoff.StatusDraft, runoff.DefaultSettings()
+	e.store.mu.Unlock()
+	base := e.srv.URL + "/admin/elections/" + el.ID.String()
+
+	// The draft's page offers the edit form and the open button.
+	_, body := get(t, c, base)
+	for _, want := range []string{`action="/admin/elections/` + el.ID.String() + `/open"`, "Edit this draft", `name="winner_mode"`} {
+		if !strings.Contains(body, want) {
+			t.Fatalf("draft page lacks %q", want)
+		}
+	}
+	resp, _ := post(t, c, base, url.Values{"title": {"Board"}, "candidates": {"X | the first\nY\nZ"}, "seats": {"2"}, "winner_mode": {runoff.WinnerSTV},
+		"tiebreak": {runoff.TiebreakRandom}, "results": {runoff.ResultsAfterClose}, "timezone": {"Europe/Paris"}, "closes_at": {"2099-05-01T20:00"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("edit: %d", resp.StatusCode)
+	}
+	msgs := e.pub.messages()
+	var up runoff.ElectionUpdate
+	if len(msgs) != 1 || msgs[0].key != runoff.KeyElectionUpdate || json.Unmarshal(msgs[0].body, &up) != nil {
+		t.Fatalf("published %+v", msgs)
+	}
+	paris, _ := time.LoadLocation("Europe/Paris")
+	if up.Title != "Board" || up.Seats != 2 || len(up.Candidates) != 3 || up.Candidates[0].Description != "the first" || up.OrganizerID != owner ||
+		up.Settings.WinnerMode != runoff.WinnerSTV || up.Settings.ClosesAt == nil || !up.Settings.ClosesAt.Equal(time.Date(2099, 5, 1, 20, 0, 0, 0, paris)) ||
+		msgs[0].id != up.ChangeID.String() {
+		t.Fatalf("update %+v", up)
+	}
+	// The page follows the change until the worker has carried it out.
+	loc := resp.Header.Get("Location")
+	if loc != "/admin/elections/"+el.ID.String()+"?change="+up.ChangeID.String() {
+		t.Fatalf("redirected to %s", loc)
+	}
+	if _, body := get(t, c, e.srv.URL+loc); !strings.Contains(body, "Saving your change") || !strings.Contains(body, `hx-trigger="every 1s"`) {
+		t.Fatalf("while saving:\n%s", body)
+	}
+	e.store.mu.Lock()
+	e.store.changes[up.ChangeID] = true
+	e.store.mu.Unlock()
+	if _, body := get(t, c, e.srv.URL+loc); !strings.Contains(body, "Your change is saved.") {
+		t.Fatalf("once saved:\n%s", body)
+	}
+
+	// Closing a draft is refused on the page, with the reason; opening is
+	// published.
+	resp, body = post(t, c, base+"/close", nil)
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "The election has not opened, so there is nothing to close.") {
+		t.Fatalf("closing a draft: %d", resp.StatusCode)
+	}
+	if resp, _ := post(t, c, base+"/open", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("open: %d", resp.StatusCode)
+	}
+	msgs = e.pub.messages()
+	var open runoff.ElectionAction
+	if len(msgs) != 2 || msgs[1].key != runoff.KeyElectionOpen || json.Unmarshal(msgs[1].body, &open) != nil || open.OrganizerID != owner || open.ElectionID != el.ID {
+		t.Fatalf("published %+v", msgs)
+	}
+}
+
+// Results kept until the close are hidden from the public, in every form,
+// but not from the organizer; once closed, everyone sees them.
+func TestResultsHiddenUntilClose(t *testing.T) {
+	e := newEnv(t)
+	c := e.client(t)
+	signUp(t, e, c, "org@example.org")
+	owner := e.store.organizers["org@example.org"].ID
+	el := e.addElection(owner, "A", "B")
+	e.store.mu.Lock()
+	el.Settings = runoff.DefaultSettings()
+	el.Results = runoff.ResultsAfterClose
+	e.store.results[el.ID] = &runoff.ResultSnapshot{ElectionID: el.ID, BallotsCounted: 1, Report: []byte(`{"secret":1}`), ComputedAt: time.Now(),
+		Model: runoff.Results{Seats: 1, Winners: []string{"A"}, Candidates: []string{"A", "B"}}}
+	e.store.mu.Unlock()
+	public := e.srv.Client()
+	results := e.srv.URL + "/e/" + el.ID.String() + "/results"
+	if _, body := get(t, public, results); !strings.Contains(body, "The organizer publishes these results when voting closes.") || strings.Contains(body, "<strong>A</strong>") {
+		t.Fatalf("public results while open:\n%s", body)
+	}
+	if resp, body := get(t, public, results+".json"); resp.StatusCode != http.StatusForbidden || strings.Contains(body, "secret") {
+		t.Fatalf("public results.json while open: %d", resp.StatusCode)
+	}
+	if _, body := get(t, public, e.srv.URL+"/e/"+el.ID.String()); strings.Contains(body, "/results") {
+		t.Fatal("the ballot links to hidden results")
+	}
+	if resp, body := get(t, c, results+".json"); resp.StatusCode != 200 || body != `{"secret":1}` {
+		t.Fatalf("organizer's results.json: %d", resp.StatusCode)
+	}
+	closed := time.Now()
+	e.store.mu.Lock()
+	el.Status, el.ClosedAt = runoff.StatusClosed, &closed
+	e.store.mu.Unlock()
+	if resp, body := get(t, public, results+".json"); resp.StatusCode != 200 || body != `{"secret":1}` {
+		t.Fatalf("public results.json once closed: %d", resp.StatusCode)
+	}
+	if _, body := get(t, public, e.srv.URL+"/e/"+el.ID.String()); !strings.Contains(body, "Voting in this election has closed") || strings.Contains(body, "<form method=\"post\" action=\"/e/") {
+		t.Fatalf("closed ballot page:\n%s", body)
+	}
+}

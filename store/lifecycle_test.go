@@ -1,0 +1,209 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/runoff-vote/runoff"
+	"github.com/runoff-vote/runoff/store"
+	"github.com/runoff-vote/runoff/store/storetest"
+)
+
+func act(t *testing.T, db *store.DB, key string, m runoff.ElectionAction) string {
+	t.Helper()
+	if m.ChangeID == uuid.Nil {
+		m.ChangeID = uuid.Must(uuid.NewV7())
+	}
+	out, err := db.ActOnElection(context.Background(), key, m)
+	if err != nil {
+		t.Fatalf("%s: %v", key, err)
+	}
+	return out.Dead
+}
+
+func stateOf(t *testing.T, db *store.DB, id uuid.UUID, at time.Time) string {
+	t.Helper()
+	e, err := db.Election(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e.StateAt(at)
+}
+
+// A draft is edited, then opened by hand; a ballot the web received before
+// the close counts though carried out after it, and one received after is
+// rejected with the reason; reopening takes ballots again. Every step is
+// checked against the owner: another organizer's message changes nothing.
+func TestDraftEditOpenCloseReopen(t *testing.T) {
+	db, _ := storetest.MustOpen(t)
+	ctx := context.Background()
+	o, stranger := newOrganizer(t, db), newOrganizer(t, db)
+	m := electionMsg(o.ID, "A", "B")
+	m.Draft = true
+	if _, err := db.CreateElections(ctx, []runoff.ElectionCreate{m}); err != nil {
+		t.Fatal(err)
+	}
+	if st := stateOf(t, db, m.ElectionID, time.Now()); st != runoff.StatusDraft {
+		t.Fatalf("created as %s, want draft", st)
+	}
+	// A ballot for a draft is rejected.
+	early := runoff.VoteSubmit{BallotID: uuid.Must(uuid.NewV7()), ElectionID: m.ElectionID, Ranking: []uuid.UUID{m.Candidates[0].ID}, SubmittedAt: time.Now()}
+	if _, _, err := db.StoreVotes(ctx, []runoff.VoteSubmit{early}); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := db.Ballot(ctx, early.BallotID); b.Status != runoff.BallotRejected || b.Reason != "The election was not open yet when this ballot arrived." {
+		t.Fatalf("ballot for a draft: %+v", b)
+	}
+
+	// Edit the draft: new title, three candidates, two seats by STV.
+	up := runoff.ElectionUpdate{ChangeID: uuid.Must(uuid.NewV7()), ElectionID: m.ElectionID, OrganizerID: o.ID, Title: "Board", Seats: 2,
+		Settings: runoff.Settings{WinnerMode: runoff.WinnerSTV, Tiebreak: runoff.TiebreakRandom, Results: runoff.ResultsAfterClose, Access: runoff.AccessOpen, Timezone: "Europe/Paris"},
+		RequestedAt: time.Now()}
+	for i, n := range []string{"X", "Y", "Z"} {
+		up.Candidates = append(up.Candidates, runoff.Candidate{ID: uuid.Must(uuid.NewV7()), Name: n, Position: i, Description: "about " + n})
+	}
+	forged := up
+	forged.ChangeID, forged.OrganizerID, forged.Title = uuid.Must(uuid.NewV7()), stranger.ID, "Stolen"
+	if out, err := db.UpdateElection(ctx, forged); err != nil || out.Dead != fmt.Sprintf("Organizer %s does not own election %s, so it is not theirs to change.", stranger.ID, m.ElectionID) {
+		t.Fatalf("forged update: %+v, %v", out, err)
+	}
+	for range 2 { // redelivered: the same change once
+		if out, err := db.UpdateElection(ctx, up); err != nil || out.Dead != "" {
+			t.Fatalf("update: %+v, %v", out, err)
+		}
+	}
+	if done, _ := db.ChangeApplied(ctx, up.ChangeID); !done {
+		t.Fatal("update not recorded as applied")
+	}
+	e, _ := db.Election(ctx, m.ElectionID)
+	if e.Title != "Board" || e.Seats != 2 || len(e.Candidates) != 3 || e.Candidates[2].Description != "about Z" || e.WinnerMode != runoff.WinnerSTV ||
+		e.Results != runoff.ResultsAfterClose || e.Timezone != "Europe/Paris" || e.RandomSeed != nil {
+		t.Fatalf("after edit: %+v", e)
+	}
+
+	if dead := act(t, db, runoff.KeyElectionOpen, runoff.ElectionAction{ElectionID: m.ElectionID, OrganizerID: stranger.ID, At: time.Now()}); dead == "" {
+		t.Fatal("a stranger opened the election")
+	}
+	opened := time.Now()
+	if dead := act(t, db, runoff.KeyElectionOpen, runoff.ElectionAction{ElectionID: m.ElectionID, OrganizerID: o.ID, At: opened}); dead != "" {
+		t.Fatal(dead)
+	}
+	e, _ = db.Election(ctx, m.ElectionID)
+	if e.StateAt(time.Now()) != runoff.StatusOpen || e.OpenedAt == nil || e.RandomSeed == nil {
+		t.Fatalf("after open: %+v", e)
+	}
+	// Once open, the candidates are frozen.
+	late := up
+	late.ChangeID, late.Title, late.RequestedAt = uuid.Must(uuid.NewV7()), "Renamed", time.Now()
+	if out, _ := db.UpdateElection(ctx, late); out.Dead == "" {
+		t.Fatal("an open election's title changed")
+	}
+
+	vote := func(at time.Time) runoff.VoteSubmit {
+		return runoff.VoteSubmit{BallotID: uuid.Must(uuid.NewV7()), ElectionID: m.ElectionID, Ranking: []uuid.UUID{e.Candidates[1].ID}, SubmittedAt: at}
+	}
+	closeAt := time.Now()
+	before, after := vote(closeAt.Add(-time.Second)), vote(closeAt.Add(time.Second))
+	if dead := act(t, db, runoff.KeyElectionClose, runoff.ElectionAction{ElectionID: m.ElectionID, OrganizerID: o.ID, At: closeAt}); dead != "" {
+		t.Fatal(dead)
+	}
+	if _, _, err := db.StoreVotes(ctx, []runoff.VoteSubmit{before, after}); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := db.Ballot(ctx, before.BallotID); b.Status != runoff.BallotCounted {
+		t.Errorf("ballot received before the close, carried out after: %+v", b)
+	}
+	if b, _ := db.Ballot(ctx, after.BallotID); b.Status != runoff.BallotRejected || b.Reason != "The election had closed when this ballot arrived." {
+		t.Errorf("ballot received after the close: %+v", b)
+	}
+	if dead := act(t, db, runoff.KeyElectionReopen, runoff.ElectionAction{ElectionID: m.ElectionID, OrganizerID: o.ID, At: time.Now()}); dead != "" {
+		t.Fatal(dead)
+	}
+	again := vote(time.Now())
+	if _, _, err := db.StoreVotes(ctx, []runoff.VoteSubmit{again}); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := db.Ballot(ctx, again.BallotID); b.Status != runoff.BallotCounted {
+		t.Errorf("ballot after reopening: %+v", b)
+	}
+}
+
+// Scheduled opening and closing: the election is a draft before OpensAt,
+// open between, closed from ClosesAt, with no one pressing a button; the
+// ballots are judged by when the web received them.
+func TestScheduledOpenAndClose(t *testing.T) {
+	db, _ := storetest.MustOpen(t)
+	ctx := context.Background()
+	o := newOrganizer(t, db)
+	m := electionMsg(o.ID, "A", "B")
+	opens, closes := time.Now().Add(time.Hour).Truncate(time.Second), time.Now().Add(2*time.Hour).Truncate(time.Second)
+	m.Settings.OpensAt, m.Settings.ClosesAt = &opens, &closes
+	if _, err := db.CreateElections(ctx, []runoff.ElectionCreate{m}); err != nil {
+		t.Fatal(err)
+	}
+	for at, want := range map[time.Time]string{time.Now(): runoff.StatusDraft, opens.Add(time.Minute): runoff.StatusOpen, closes: runoff.StatusClosed} {
+		if st := stateOf(t, db, m.ElectionID, at); st != want {
+			t.Errorf("at %s: %s, want %s", at, st, want)
+		}
+	}
+	var votes []runoff.VoteSubmit
+	for _, at := range []time.Time{opens.Add(-time.Minute), opens.Add(time.Minute), closes.Add(time.Minute)} {
+		votes = append(votes, runoff.VoteSubmit{BallotID: uuid.Must(uuid.NewV7()), ElectionID: m.ElectionID, Ranking: []uuid.UUID{m.Candidates[0].ID}, SubmittedAt: at})
+	}
+	if _, _, err := db.StoreVotes(ctx, votes); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{runoff.BallotRejected, runoff.BallotCounted, runoff.BallotRejected} {
+		if b, _ := db.Ballot(ctx, votes[i].BallotID); b.Status != want {
+			t.Errorf("ballot %d: %s (%s), want %s", i, b.Status, b.Reason, want)
+		}
+	}
+}
+
+// Deleting a closed election needs its title typed again, and leaves no
+// ballot, count or result behind; a draft goes without.
+func TestDeleteLeavesNothing(t *testing.T) {
+	db, u := storetest.MustOpen(t)
+	ctx := context.Background()
+	o := newOrganizer(t, db)
+	m := electionMsg(o.ID, "A", "B")
+	if _, err := db.CreateElections(ctx, []runoff.ElectionCreate{m}); err != nil {
+		t.Fatal(err)
+	}
+	v := runoff.VoteSubmit{BallotID: uuid.Must(uuid.NewV7()), ElectionID: m.ElectionID, Ranking: []uuid.UUID{m.Candidates[0].ID}, SubmittedAt: time.Now()}
+	if _, _, err := db.StoreVotes(ctx, []runoff.VoteSubmit{v}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SaveResult(ctx, runoff.ResultSnapshot{ElectionID: m.ElectionID, BallotsCounted: 1, Report: []byte("{}")}); err != nil {
+		t.Fatal(err)
+	}
+	del := runoff.ElectionAction{ElectionID: m.ElectionID, OrganizerID: o.ID, At: time.Now()}
+	if dead := act(t, db, runoff.KeyElectionDelete, del); dead != "The election is open; close it before deleting it." {
+		t.Fatalf("deleting an open election: %q", dead)
+	}
+	act(t, db, runoff.KeyElectionClose, runoff.ElectionAction{ElectionID: m.ElectionID, OrganizerID: o.ID, At: time.Now()})
+	del.At = time.Now()
+	if dead := act(t, db, runoff.KeyElectionDelete, del); dead != "To delete a closed election and all its ballots, type its title exactly to confirm." {
+		t.Fatalf("deleting without confirmation: %q", dead)
+	}
+	del.Confirm = m.Title
+	if dead := act(t, db, runoff.KeyElectionDelete, del); dead != "" {
+		t.Fatal(dead)
+	}
+	if dead := act(t, db, runoff.KeyElectionDelete, del); dead != "" { // redelivered
+		t.Fatalf("deleting again: %q", dead)
+	}
+	for _, table := range []string{"elections", "candidates", "ballots", "ranking_counts", "results", "election_changes"} {
+		col := "election_id"
+		if table == "elections" {
+			col = "id"
+		}
+		if n := countRows(t, u, fmt.Sprintf("SELECT count(*) FROM %s WHERE %s = $1", table, col), m.ElectionID); n != 0 {
+			t.Errorf("%d rows left in %s", n, table)
+		}
+	}
+}

@@ -1,0 +1,56 @@
+package worker
+
+import (
+	"context"
+
+	"github.com/runoff-vote/runoff"
+	"github.com/runoff-vote/runoff/store"
+)
+
+// ChangeStore carries out an organizer's changes to an election; the
+// root package's DecideUpdate and DecideAction decide each, inside the
+// store's transaction, against the election's owner.
+type ChangeStore interface {
+	UpdateElection(ctx context.Context, m runoff.ElectionUpdate) (store.Outcome, error)
+	ActOnElection(ctx context.Context, key string, m runoff.ElectionAction) (store.Outcome, error)
+}
+
+// Changes carries out election.update, .open, .close, .reopen and .delete,
+// one at a time: they are few, and each locks its election.
+type Changes struct {
+	Store ChangeStore
+}
+
+// Update carries out election.update.
+func (h *Changes) Update(ctx context.Context, batch []runoff.Message) ([]string, error) {
+	dead := make([]string, len(batch))
+	for i, msg := range batch {
+		var m runoff.ElectionUpdate
+		if dead[i] = decode(msg, &m, func() string { return m.ChangeID.String() }); dead[i] != "" {
+			continue
+		}
+		out, err := h.Store.UpdateElection(ctx, m)
+		if err != nil {
+			return nil, err
+		}
+		dead[i] = out.Dead
+	}
+	return dead, nil
+}
+
+// Act carries out the lifecycle action its routing key names.
+func (h *Changes) Act(ctx context.Context, batch []runoff.Message) ([]string, error) {
+	dead := make([]string, len(batch))
+	for i, msg := range batch {
+		var m runoff.ElectionAction
+		if dead[i] = decode(msg, &m, func() string { return m.ChangeID.String() }); dead[i] != "" {
+			continue
+		}
+		out, err := h.Store.ActOnElection(ctx, msg.RoutingKey, m)
+		if err != nil {
+			return nil, err
+		}
+		dead[i] = out.Dead
+	}
+	return dead, nil
+}
