@@ -7,10 +7,10 @@ package runoff
 // votes.
 type Results struct {
 	// Method and TiebreakRule say in words how the count was made.
-	Method       string `json:"method"`
-	TiebreakRule string `json:"tiebreak_rule"`
-	Seats        int    `json:"seats"`
-	Winners []string `json:"winners"` // in the order elected
+	Method       string   `json:"method"`
+	TiebreakRule string   `json:"tiebreak_rule"`
+	Seats        int      `json:"seats"`
+	Winners      []string `json:"winners"` // in the order elected
 	// Candidates in finishing order: winners first, then by the round each
 	// was still counted in (latest first) and their votes then.
 	Candidates []string      `json:"candidates"`

@@ -612,7 +612,7 @@ func TestCreateElection(t *testing.T) {
 		{"bad settings", url.Values{"title": {"T"}, "candidates": {"A\nB"}, "tiebreak": {"coin"}, "results": {"never"}, "timezone": {"Mars/Olympus"},
 			"max_ranks": {"3"}, "opens_at": {"2030-01-02T10:00"}, "closes_at": {"2030-01-01T10:00"}},
 			map[string]string{"tiebreak": "Choose how ties are broken.", "results": "Choose who sees the results.",
-				"timezone": "Choose a time zone by its name, like Europe/Paris or America/Chicago.",
+				"timezone":  "Choose a time zone by its name, like Europe/Paris or America/Chicago.",
 				"max_ranks": "Voters can fill between 1 and 2 ranks (one per candidate); leave it empty for all.",
 				"closes_at": "The closing time must come after the opening time."}},
 		{"unreadable times", url.Values{"title": {"T"}, "candidates": {"A\nB"}, "opens_at": {"tomorrow"}, "closes_at": {"soon"}, "max_ranks": {"two"}},

@@ -61,7 +61,7 @@ func TestDraftEditOpenCloseReopen(t *testing.T) {
 
 	// Edit the draft: new title, three candidates, two seats by STV.
 	up := runoff.ElectionUpdate{ChangeID: uuid.Must(uuid.NewV7()), ElectionID: m.ElectionID, OrganizerID: o.ID, Title: "Board", Seats: 2,
-		Settings: runoff.Settings{WinnerMode: runoff.WinnerSTV, Tiebreak: runoff.TiebreakRandom, Results: runoff.ResultsAfterClose, Access: runoff.AccessOpen, Timezone: "Europe/Paris"},
+		Settings:    runoff.Settings{WinnerMode: runoff.WinnerSTV, Tiebreak: runoff.TiebreakRandom, Results: runoff.ResultsAfterClose, Access: runoff.AccessOpen, Timezone: "Europe/Paris"},
 		RequestedAt: time.Now()}
 	for i, n := range []string{"X", "Y", "Z"} {
 		up.Candidates = append(up.Candidates, runoff.Candidate{ID: uuid.Must(uuid.NewV7()), Name: n, Position: i, Description: "about " + n})

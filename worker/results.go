@@ -18,10 +18,10 @@ func resultsModel(e *runoff.Election, rules rcv.Rules, res *rcv.Result) runoff.R
 		Method:       choiceLabel(runoff.WinnerModes, rules.WinnerElectionMode),
 		TiebreakRule: choiceLabel(runoff.Tiebreaks, rules.TiebreakMode),
 		Seats:        res.NumWinners,
-		Winners:    slices.Clone(res.Winners),
-		Ballots:    res.TotalBallots,
-		Undervotes: res.Undervotes,
-		Candidates: finishingOrder(e, res),
+		Winners:      slices.Clone(res.Winners),
+		Ballots:      res.TotalBallots,
+		Undervotes:   res.Undervotes,
+		Candidates:   finishingOrder(e, res),
 	}
 	if m.Winners == nil {
 		m.Winners = []string{}
