@@ -478,9 +478,7 @@ func TestPropertyResumeEqualsRescanFromRankOne(t *testing.T) {
 		rules, ballots := randomElection(r)
 		rules.ExhaustOnDuplicateCandidate = false // that rule always rescans from rank 1
 		got, gotErr := Tabulate(rules, ballots)
-		rescanFromRankOne = true
-		want, wantErr := Tabulate(rules, ballots)
-		rescanFromRankOne = false
+		want, wantErr := tabulateBallots(rules, ballots, countOptions{rescanFromRankOne: true})
 		if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
 			t.Fatalf("errors differ: %v vs %v", gotErr, wantErr)
 		}
