@@ -6,9 +6,11 @@ import (
 )
 
 // chooseEliminated picks who leaves this round, in RCTab's order of
-// mutually exclusive ways: undeclared write-ins, everyone under the minimum
-// vote threshold, a batch, or the lowest (breaking a tie).
-func (e *engine) chooseEliminated(round int, inRound []int) ([]int, error) {
+// mutually exclusive ways (Tabulator.tabulate): undeclared write-ins,
+// everyone under the threshold (cutoffElimination), everyone under the
+// minimum vote threshold (a rule RCTab 2.0 dropped; Runoff keeps it for
+// its own rules), a batch, or the lowest (breaking a tie).
+func (e *engine) chooseEliminated(round int, inRound []int, thr threshold) ([]int, error) {
 	if len(inRound) == 0 {
 		return nil, errors.New("rcv: no continuing candidates left to eliminate")
 	}
@@ -16,8 +18,21 @@ func (e *engine) chooseEliminated(round int, inRound []int) ([]int, error) {
 	if e.writeInHoldsVotes() {
 		return []int{e.writeIn}, nil
 	}
+	// 2. Cutoff: every candidate in the round below this round's threshold
+	// to win, at once (RCTab's doCutoffElimination, BrightSpots/rcv #957).
+	if e.rules.CutoffElimination {
+		var out []int
+		for _, c := range inRound {
+			if e.compareToThreshold(e.tally[c], thr) < 0 {
+				out = append(out, c)
+			}
+		}
+		if len(out) > 0 {
+			return out, nil
+		}
+	}
 	gs := e.groups(inRound)
-	// 2. Everyone under the minimum vote threshold.
+	// Everyone under the minimum vote threshold.
 	if e.minimumVoteThreshold > 0 && e.tally[gs[0][0]] < e.minimumVoteThreshold {
 		var out []int
 		for _, g := range gs {

@@ -186,7 +186,7 @@ func (e *engine) run() error {
 				}
 			}
 		} else if e.needsElimination() {
-			eliminated, err := e.chooseEliminated(round, inRound)
+			eliminated, err := e.chooseEliminated(round, inRound, thr)
 			if err != nil {
 				e.recordRound(&rd, round, inRound)
 				return err

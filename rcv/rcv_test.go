@@ -489,3 +489,32 @@ func TestPropertyResumeEqualsRescanFromRankOne(t *testing.T) {
 		}
 	}
 }
+
+// cutoffElimination removes everyone below the round's threshold at once,
+// as RCTab's doCutoffElimination; a candidate exactly at it stays.
+func TestCutoffElimination(t *testing.T) {
+	r := DefaultRules()
+	r.WinnerElectionMode = BottomsUpUsingPercentageThreshold
+	r.NumberOfWinners = 0
+	r.MultiSeatBottomsUpPercentageThreshold = "30"
+	r.TiebreakMode = TiebreakUseCandidateOrder
+	r.Candidates = []string{"A", "B", "C", "D"}
+	ballots := []Ballot{Ranking(40, 0), Ranking(30, 1), Ranking(20, 2, 1), Ranking(10, 3, 0)}
+	for _, tc := range []struct {
+		cutoff bool
+		want   []string
+	}{
+		{false, []string{"D"}},
+		{true, []string{"C", "D"}},
+	} {
+		r.CutoffElimination = tc.cutoff
+		res, err := Tabulate(r, ballots)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := sorted(res.Rounds[0].Eliminated); !slices.Equal(got, tc.want) {
+			t.Errorf("cutoff %v: round 1 eliminated %q, want %q", tc.cutoff, got, tc.want)
+		}
+		checkConservation(t, res)
+	}
+}

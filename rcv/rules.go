@@ -75,7 +75,7 @@ type Rules struct {
 
 	ExhaustOnDuplicateCandidate      bool `json:"exhaustOnDuplicateCandidate"`
 	BatchElimination                 bool `json:"batchElimination"`
-	CutoffElimination                bool `json:"cutoffElimination"` // accepted; not an RCTab 1.x/2.0 rule, has no effect
+	CutoffElimination                bool `json:"cutoffElimination"` // eliminate everyone below the threshold at once (RCTab 2.0.1)
 	ContinueUntilTwoCandidatesRemain bool `json:"continueUntilTwoCandidatesRemain"`
 	StopTabulationEarlyAfterRound    int  `json:"stopTabulationEarlyAfterRound"` // 0 = never
 
