@@ -310,7 +310,7 @@ func (s *sheetScanner) scan(fn func(row int, cells []xlsxCell) error) error {
 		row        = -1
 		inRow      bool
 		cell       xlsxCell
-		cellType   []byte
+		cellType   byte // of the cell in hand: 's', 'b', 'n' or 'x' (text as is)
 		inCell     bool
 		hasValue   bool
 		inIS       bool
@@ -374,19 +374,37 @@ func (s *sheetScanner) scan(fn func(row int, cells []xlsxCell) error) error {
 				inCell = false
 				continue
 			}
-			col := prevCol + 1
-			if ref, ok := attr(tag, "r"); ok {
-				c, err := columnIndex(ref)
-				if err != nil {
-					return fmt.Errorf("row %d: %w", row+1, err)
-				}
-				col = c
+			col, typ, err := cellTag(tag, prevCol+1)
+			if err != nil {
+				return fmt.Errorf("row %d: %w", row+1, err)
 			}
-			prevCol = col
-			cellType, _ = attr(tag, "t")
-			cell = xlsxCell{Col: col, Shared: -1}
+			prevCol, cellType = col, typ
+			// Reuse the Text buffer of the cell that last held this slot.
+			var spare []byte
+			if len(cells) < cap(cells) {
+				spare = cells[:len(cells)+1][len(cells)].Text[:0]
+			}
+			cell = xlsxCell{Col: col, Shared: -1, Text: spare}
 			hasValue = false
 			inCell = tag[len(tag)-1] != '/'
+			// Fast path, nearly every cell: <v>value</v></c> already in the
+			// buffer.
+			if inCell && bytes.HasPrefix(s.buf, []byte("<v>")) {
+				end := bytes.IndexByte(s.buf[3:], '<')
+				if end >= 0 && bytes.HasPrefix(s.buf[3+end:], []byte("</v></c>")) {
+					v := s.buf[3 : 3+end]
+					if bytes.IndexByte(v, '&') >= 0 {
+						valueBuf = unescapeXML(valueBuf[:0], v)
+						v = valueBuf
+					}
+					if err := setCellValue(&cell, cellType, v, row); err != nil {
+						return err
+					}
+					s.buf = s.buf[3+end+len("</v></c>"):]
+					cells = append(cells, cell)
+					inCell = false
+				}
+			}
 		case "v":
 			if closing && inCell {
 				valueBuf = unescapeXML(valueBuf[:0], text)
@@ -422,21 +440,21 @@ func (s *sheetScanner) scan(fn func(row int, cells []xlsxCell) error) error {
 }
 
 // setCellValue interprets a <v> by the cell's type attribute.
-func setCellValue(c *xlsxCell, typ, v []byte, row int) error {
-	switch string(typ) {
-	case "s":
-		i, err := strconv.Atoi(string(bytes.TrimSpace(v)))
-		if err != nil || i < 0 {
+func setCellValue(c *xlsxCell, typ byte, v []byte, row int) error {
+	switch typ {
+	case 's':
+		i, ok := parseIndex(bytes.TrimSpace(v))
+		if !ok {
 			return fmt.Errorf("row %d column %s: bad shared-string index %q", row+1, columnName(c.Col), v)
 		}
 		c.Shared = i
-	case "b":
+	case 'b':
 		if string(bytes.TrimSpace(v)) == "1" {
 			c.Text = append(c.Text[:0], "TRUE"...)
 		} else {
 			c.Text = append(c.Text[:0], "FALSE"...)
 		}
-	case "n", "":
+	case 'n':
 		c.Text = appendNumber(c.Text[:0], bytes.TrimSpace(v))
 	default: // str (formula text), e (error), d (ISO date), inlineStr with <v>
 		c.Text = append(c.Text[:0], v...)
@@ -447,6 +465,9 @@ func setCellValue(c *xlsxCell, typ, v []byte, row int) error {
 // appendNumber writes a numeric cell as a spreadsheet shows it in General
 // format: integers without a decimal point.
 func appendNumber(dst, v []byte) []byte {
+	if _, ok := parseIndex(v); ok && (len(v) == 1 || v[0] != '0') {
+		return append(dst, v...) // digits only: already as shown
+	}
 	f, err := strconv.ParseFloat(string(v), 64)
 	if err != nil {
 		return append(dst, v...)
@@ -476,15 +497,24 @@ func elementName(tag []byte) []byte {
 
 // attr returns the raw value of attribute name in a tag.
 func attr(tag []byte, name string) ([]byte, bool) {
-	for i := 0; ; {
-		j := bytes.Index(tag[i:], []byte(name))
-		if j < 0 {
-			return nil, false
+	// Fast path: name="value" after a space, as spreadsheet writers put it.
+	var pat [8]byte
+	if len(name)+3 <= len(pat) {
+		p := append(append(append(pat[:0], ' '), name...), '=', '"')
+		if i := bytes.Index(tag, p); i >= 0 {
+			v := tag[i+len(p):]
+			if end := bytes.IndexByte(v, '"'); end >= 0 {
+				return v[:end], true
+			}
 		}
-		j += i
-		k := j + len(name)
-		if j > 0 && (tag[j-1] == ' ' || tag[j-1] == '\t' || tag[j-1] == '\n' || tag[j-1] == '\r') &&
-			k+1 < len(tag) && tag[k] == '=' && (tag[k+1] == '"' || tag[k+1] == '\'') {
+	}
+	for i := 1; i+len(name)+2 <= len(tag); i++ {
+		if tag[i] != name[0] || string(tag[i:i+len(name)]) != name {
+			continue
+		}
+		k := i + len(name)
+		if p := tag[i-1]; (p == ' ' || p == '\t' || p == '\n' || p == '\r') &&
+			tag[k] == '=' && (tag[k+1] == '"' || tag[k+1] == '\'') {
 			q := tag[k+1]
 			end := bytes.IndexByte(tag[k+2:], q)
 			if end < 0 {
@@ -492,8 +522,8 @@ func attr(tag []byte, name string) ([]byte, bool) {
 			}
 			return tag[k+2 : k+2+end], true
 		}
-		i = j + 1
 	}
+	return nil, false
 }
 
 func attrInt(tag []byte, name string) (int, bool, error) {
@@ -577,4 +607,67 @@ func unescapeXML(dst, text []byte) []byte {
 		}
 		text = text[semi+1:]
 	}
+}
+
+// parseIndex parses a non-negative decimal integer of up to 9 digits.
+func parseIndex(b []byte) (int, bool) {
+	if len(b) == 0 || len(b) > 9 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// cellTag reads a <c> tag's attributes in one pass: the column of its
+// reference r (or col when it has none) and its type t as 's', 'b', 'n' or
+// 'x' (text as is). The type is kept as a byte, not a slice of the tag:
+// the buffer moves on before the value comes.
+func cellTag(tag []byte, col int) (int, byte, error) {
+	typ := byte('n')
+	i := 1 // after "c"
+	for i < len(tag) {
+		for i < len(tag) && (tag[i] == ' ' || tag[i] == '\t' || tag[i] == '\n' || tag[i] == '\r' || tag[i] == '/') {
+			i++
+		}
+		// Tags are short: plain loops beat IndexByte here.
+		eq := i
+		for eq < len(tag) && tag[eq] != '=' {
+			eq++
+		}
+		if eq+1 >= len(tag) {
+			break
+		}
+		name, q := tag[i:eq], tag[eq+1]
+		end := eq + 2
+		for end < len(tag) && tag[end] != q {
+			end++
+		}
+		if end >= len(tag) {
+			return 0, 0, fmt.Errorf("bad cell tag <%s>", tag)
+		}
+		val := tag[eq+2 : end]
+		i = end + 1
+		switch string(name) {
+		case "r":
+			c, err := columnIndex(val)
+			if err != nil {
+				return 0, 0, err
+			}
+			col = c
+		case "t":
+			switch string(val) {
+			case "s", "b", "n":
+				typ = val[0]
+			default:
+				typ = 'x'
+			}
+		}
+	}
+	return col, typ, nil
 }
