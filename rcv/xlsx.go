@@ -191,6 +191,12 @@ func (w *xlsxWorkbook) readSharedStrings() error {
 // 0-based row index and the cells that have a value (cells are reused
 // between calls). Rows absent from the sheet are not reported.
 func (w *xlsxWorkbook) Rows(fn func(row int, cells []xlsxCell) error) error {
+	return w.rows(1<<20, fn)
+}
+
+// rows is Rows with the inflated sheet handed over in chunks of the given
+// size (tests use tiny ones, so that tags and values straddle chunks).
+func (w *xlsxWorkbook) rows(chunk int, fn func(row int, cells []xlsxCell) error) error {
 	rc, err := w.sheet.Open()
 	if err != nil {
 		return fmt.Errorf("sheet %q: %w", w.sheetNm, err)
@@ -198,7 +204,6 @@ func (w *xlsxWorkbook) Rows(fn func(row int, cells []xlsxCell) error) error {
 	defer rc.Close()
 	// Inflate on another core: chunks go through a channel, and buffers
 	// come back for reuse.
-	const chunk = 1 << 20
 	full := make(chan []byte, 4)
 	free := make(chan []byte, 6)
 	for range 6 {
