@@ -245,11 +245,21 @@ func (w *xlsxWorkbook) rows(chunk int, fn func(row int, cells []xlsxCell) error)
 	if err == nil && readErr != nil {
 		err = readErr
 	}
+	var fromFn rowError
+	if errors.As(err, &fromFn) {
+		return fromFn.err // the caller's own error, already placed
+	}
 	if err != nil {
 		return fmt.Errorf("sheet %q: %w", w.sheetNm, err)
 	}
 	return nil
 }
+
+// rowError carries an error returned by the caller's row function through
+// the scanner unchanged.
+type rowError struct{ err error }
+
+func (e rowError) Error() string { return e.err.Error() }
 
 // sheetScanner finds the elements of a worksheet that carry cell values.
 type sheetScanner struct {
@@ -347,7 +357,7 @@ func (s *sheetScanner) scan(fn func(row int, cells []xlsxCell) error) error {
 			if closing {
 				if inRow {
 					if err := fn(row, cells); err != nil {
-						return err
+						return rowError{err}
 					}
 				}
 				inRow = false
@@ -367,7 +377,7 @@ func (s *sheetScanner) scan(fn func(row int, cells []xlsxCell) error) error {
 			inRow = true
 			if tag[len(tag)-1] == '/' { // <row .../>: a row without cells
 				if err := fn(row, cells); err != nil {
-					return err
+					return rowError{err}
 				}
 				inRow = false
 			}
