@@ -200,7 +200,8 @@ func (b *cvrBuilder) endRecord(maxRank int, where func() string) error {
 	return nil
 }
 
-// maxRankAllowed is the configured maxRankingsAllowed, or 0 for "max".
+// maxRankAllowed is the configured maxRankingsAllowed, or a value below 1
+// for "max" (no limit).
 func (b *cvrBuilder) maxRankAllowed() int { return b.cfg.Rules.MaxRankingsAllowed }
 
 var errNoRecords = errors.New("no cast vote records found for the contest")

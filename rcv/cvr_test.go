@@ -198,3 +198,36 @@ func TestReadESS(t *testing.T) {
 		t.Errorf("ballots %s, want %s", got, want)
 	}
 }
+
+// In a contest config "max" rankings means no limit, as RCTab 2.0 reads it
+// (ContestConfig.isRankingAllowed): a mark at rank 4 of 3 candidates
+// counts. Runoff's own rules keep reading "max" as the number of
+// candidates.
+func TestConfigMaxRankingsUnlimited(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "g.csv"), []byte("id,A,B,C\n1,4,,\n2,,1,\n3,,1,\n4,1,,\n"), 0o644)
+	p := writeTestConfig(t, dir, `{"provider": "genericCsv", "filePath": "g.csv", "firstVoteColumnIndex": "2", "firstVoteRowIndex": "2"}`)
+	b, _ := os.ReadFile(p)
+	b = []byte(strings.NewReplacer(`"maxRankingsAllowed": "3"`, `"maxRankingsAllowed": "max"`,
+		`"maxSkippedRanksAllowed": "1"`, `"maxSkippedRanksAllowed": "unlimited"`).Replace(string(b)))
+	os.WriteFile(p, b, 0o644)
+	cfg, err := ReadContestConfig(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := cfg.ReadCVRs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := TabulateContest(cfg.Rules, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := res.Rounds[0].TallyOf("A"); v.String() != "2" || res.Undervotes != 0 {
+		t.Errorf("round 1: A has %s votes and %d undervotes, want 2 and 0 (the rank-4 mark counts)", v, res.Undervotes)
+	}
+	cfg.Rules.MaxRankingsAllowed = 0 // "max" of Runoff's own rules
+	if res, _ := TabulateContest(cfg.Rules, c); res.Undervotes != 1 {
+		t.Errorf("with maxRankingsAllowed 0: %d undervotes, want 1", res.Undervotes)
+	}
+}

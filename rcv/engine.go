@@ -1,6 +1,9 @@
 package rcv
 
-import "slices"
+import (
+	"math"
+	"slices"
+)
 
 // engine counts one pass of a contest, round by round, as RCTab's Tabulator.
 // Candidates are indices into names; the undeclared write-in is the last one.
@@ -115,8 +118,10 @@ func newEngine(rules Rules, set *ballotSet, priorWinners []string, pass int, opt
 		e.seats = 0
 	}
 	e.transfersSurplus = e.seats > 1 && !e.bottomsUp && !e.percentageThreshold
-	e.maxRankings = int32(rules.MaxRankingsAllowed)
-	if e.maxRankings <= 0 {
+	switch e.maxRankings = int32(rules.MaxRankingsAllowed); {
+	case rules.MaxRankingsAllowed == Unlimited:
+		e.maxRankings = math.MaxInt32
+	case e.maxRankings <= 0:
 		e.maxRankings = int32(e.writeIn)
 	}
 	e.maxSkippedRanks = rules.MaxSkippedRanksAllowed

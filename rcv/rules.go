@@ -71,7 +71,10 @@ type Rules struct {
 	RandomSeed             int64  `json:"randomSeed"`
 	OvervoteRule           string `json:"overvoteRule"`
 	MaxSkippedRanksAllowed int    `json:"maxSkippedRanksAllowed"` // Unlimited (-1) = unlimited
-	MaxRankingsAllowed     int    `json:"maxRankingsAllowed"`     // 0 = "max" (number of declared candidates)
+	// MaxRankingsAllowed: 0 = "max" as RCTab 1.x read it (the number of
+	// declared candidates); Unlimited (-1) = "max" as RCTab 2.0 reads a
+	// contest config (every rank counts).
+	MaxRankingsAllowed int `json:"maxRankingsAllowed"`
 
 	ExhaustOnDuplicateCandidate      bool `json:"exhaustOnDuplicateCandidate"`
 	BatchElimination                 bool `json:"batchElimination"`
@@ -301,7 +304,7 @@ func (r *Rules) Validate() error {
 	if r.MaxSkippedRanksAllowed < Unlimited {
 		errs = append(errs, "maxSkippedRanksAllowed: must be a non-negative integer or \"unlimited\"")
 	}
-	if r.MaxRankingsAllowed < 0 {
+	if r.MaxRankingsAllowed < Unlimited {
 		errs = append(errs, "maxRankingsAllowed: must be a positive integer or \"max\"")
 	}
 	if r.WinnerElectionMode != BottomsUpUsingPercentageThreshold && r.NumberOfWinners < 1 {
