@@ -288,6 +288,13 @@ func parseContestConfig(data []byte, dir string) (*ContestConfig, error) {
 				}
 			}
 		}
+		// RCTab's ContestConfig refuses these two, so no RCTab result exists.
+		if src.OvervoteLabel != "" && rules.OvervoteRule == OvervoteExhaustIfMultipleContinuing {
+			errs = append(errs, fmt.Sprintf("%s: overvoteLabel %q needs overvoteRule exhaustImmediately or alwaysSkipToNextRank (the marks of a labelled overvote are unknown)", at, src.OvervoteLabel))
+		}
+		if src.Provider == ProviderESS && src.OvervoteLabel != "" && src.OvervoteDelimiter != "" {
+			errs = append(errs, fmt.Sprintf("%s: give overvoteDelimiter or overvoteLabel, not both", at))
+		}
 		// RCTab counts undeclared write-ins when any source labels them.
 		if src.UndeclaredWriteInLabel != "" || src.TreatBlankAsUndeclaredWriteIn {
 			rules.UndeclaredWriteIn = UndeclaredWriteIn{Enabled: true}

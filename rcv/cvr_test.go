@@ -63,7 +63,7 @@ func writeTestXLSX(t *testing.T, path string, shared []string, sheetData string)
 
 func essSource(extra string) string {
 	return `{"provider": "ess", "filePath": "cvr.xlsx", "firstVoteColumnIndex": "2", "firstVoteRowIndex": "2",
-	  "overvoteLabel": "overvote", "skippedRankLabel": "undervote"` + extra + `}`
+	  "skippedRankLabel": "undervote"` + extra + `}`
 }
 
 // Each bad input fails with a message naming the file, the place and what
@@ -173,11 +173,11 @@ func TestReadCVRsErrors(t *testing.T) {
 	}
 }
 
-// A small workbook read end to end: names, aliases, the overvote and
-// skipped-rank labels, an overvote split by the delimiter, blanks.
+// A small workbook read end to end: names, aliases, the skipped-rank
+// label, overvotes split by the delimiter, blanks; then the overvote label.
 func TestReadESS(t *testing.T) {
 	dir := t.TempDir()
-	writeTestXLSX(t, filepath.Join(dir, "cvr.xlsx"), []string{"h", "A", "2", "overvote", "undervote", "A|C", "C &amp; co"},
+	writeTestXLSX(t, filepath.Join(dir, "cvr.xlsx"), []string{"h", "A", "2", "A|B", "undervote", "A|C", "C &amp; co"},
 		`<row r="1"><c r="A1" t="s"><v>0</v></c></row>`+
 			`<row r="2"><c r="A2"><v>1</v></c><c r="B2" t="s"><v>1</v></c><c r="C2" t="s"><v>2</v></c></row>`+
 			`<row r="3"><c r="A3"><v>2</v></c><c r="B3" t="s"><v>3</v></c><c r="C3" t="s"><v>1</v></c></row>`+
@@ -193,9 +193,43 @@ func TestReadESS(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := fmt.Sprint(c.Ballots())
-	want := "[{[[0] [1]] 1} {[[-1] [0]] 1} {[[] [0 2]] 1} {[[] [] [1]] 1} {[] 1}]"
+	want := "[{[[0] [1]] 1} {[[0 1] [0]] 1} {[[] [0 2]] 1} {[[] [] [1]] 1} {[] 1}]"
 	if got != want {
 		t.Errorf("ballots %s, want %s", got, want)
+	}
+
+	writeTestXLSX(t, filepath.Join(dir, "cvr.xlsx"), []string{"h", "overvote", "C"},
+		`<row r="2"><c r="B2" t="s"><v>1</v></c><c r="C2" t="s"><v>2</v></c></row>`)
+	cfg, err = ReadContestConfig(writeTestConfig(t, dir, essSource(`, "overvoteLabel": "overvote"`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err = cfg.ReadCVRs(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := fmt.Sprint(c.Ballots()), "[{[[-1] [2]] 1}]"; got != want {
+		t.Errorf("with the overvote label: ballots %s, want %s", got, want)
+	}
+}
+
+// RCTab's config validation refuses these combinations; so does Runoff.
+func TestContestConfigRefuses(t *testing.T) {
+	for _, tc := range []struct{ source, rule, want string }{
+		{essSource(`, "overvoteLabel": "ov", "overvoteDelimiter": "/"`), "exhaustImmediately", "cvrFileSources[0]: give overvoteDelimiter or overvoteLabel, not both"},
+		{essSource(`, "overvoteLabel": "ov"`), "exhaustIfMultipleContinuing", `cvrFileSources[0]: overvoteLabel "ov" needs overvoteRule exhaustImmediately or alwaysSkipToNextRank (the marks of a labelled overvote are unknown)`},
+		{`{"provider": "ess", "filePath": "cvr.xlsx"}`, "exhaustImmediately", `cvrFileSources[0]: provider "ess" needs firstVoteColumnIndex and firstVoteRowIndex`},
+		{`{"provider": "hart", "filePath": "cvr.xlsx", "contestId": "1"}`, "exhaustImmediately", `cvrFileSources[0]: cvr.xlsx: provider "hart" wants a folder`},
+		{`{"filePath": "cvr.xlsx"}`, "exhaustImmediately", "cvrFileSources[0]: provider missing (want one of ess, dominion, cdf, hart, clearBallot, genericCsv)"},
+	} {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "cvr.xlsx"), nil, 0o644)
+		p := writeTestConfig(t, dir, tc.source)
+		b, _ := os.ReadFile(p)
+		os.WriteFile(p, []byte(strings.Replace(string(b), `"exhaustImmediately"`, `"`+tc.rule+`"`, 1)), 0o644)
+		_, err := ReadContestConfig(p)
+		if want := "config " + p + ": " + tc.want; err == nil || err.Error() != want {
+			t.Errorf("got  %v\nwant %s", err, want)
+		}
 	}
 }
 
