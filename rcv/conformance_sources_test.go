@@ -86,6 +86,11 @@ func conformanceSources(t *testing.T, pack string) []conformanceSource {
 	}
 	t.Logf("%s: %d cases; %s: %d more (%d identical to the repository's left out)",
 		local.dir, len(local.cases), ext.dir, len(ext.cases), same)
+	if pack == packNative {
+		if other := notReportCases(ext.dir); len(other) > 0 {
+			t.Logf("%s: not run, no expected detailed report to compare with: %s", ext.dir, strings.Join(other, ", "))
+		}
+	}
 	if len(ext.cases) > 0 {
 		sources = append(sources, ext)
 	}
@@ -93,13 +98,26 @@ func conformanceSources(t *testing.T, pack string) []conformanceSource {
 }
 
 // packCases lists the case folders of a pack folder: those holding
-// rules.json (neutral) or NAME/NAME_config.json (native).
+// rules.json (neutral) or NAME/NAME_config.json and RCTab's expected
+// report (native; RCTab's suite also has configs that test conversions or
+// refusals, with no report to compare — see notReportCases).
 func packCases(dir, pack string) []conformanceCase {
+	cases, _ := packFolders(dir, pack)
+	return cases
+}
+
+// notReportCases lists the native folders with a config but no expected
+// detailed report.
+func notReportCases(dir string) []string {
+	_, other := packFolders(dir, packNative)
+	return other
+}
+
+func packFolders(dir, pack string) (cases []conformanceCase, noReport []string) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil
+		return nil, nil
 	}
-	var out []conformanceCase
 	for _, ent := range entries {
 		if !ent.IsDir() {
 			continue
@@ -109,11 +127,25 @@ func packCases(dir, pack string) []conformanceCase {
 		if pack == packNative {
 			marker = filepath.Join(caseDir, ent.Name()+"_config.json")
 		}
-		if _, err := os.Stat(marker); err == nil {
-			out = append(out, conformanceCase{name: ent.Name(), dir: caseDir})
+		if _, err := os.Stat(marker); err != nil {
+			continue
+		}
+		if pack == packNative && !hasExpectedReport(caseDir, ent.Name()) {
+			noReport = append(noReport, ent.Name())
+			continue
+		}
+		cases = append(cases, conformanceCase{name: ent.Name(), dir: caseDir})
+	}
+	return cases, noReport
+}
+
+func hasExpectedReport(dir, name string) bool {
+	for _, f := range []string{name + "_expected_detailed_report.json", name + "_1_expected_detailed_report.json"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			return true
 		}
 	}
-	return out
+	return false
 }
 
 // caseFingerprint hashes every file a case reads: its folder, and for a
