@@ -143,7 +143,6 @@ type rawContestConfig struct {
 	} `json:"candidates"`
 	Rules struct {
 		MinimumVoteThreshold configString `json:"minimumVoteThreshold"`
-		MaxRankingsAllowed   configString `json:"maxRankingsAllowed"`
 	} `json:"rules"`
 }
 
@@ -201,11 +200,6 @@ func parseContestConfig(data []byte, dir string) (*ContestConfig, error) {
 		}
 	}
 	rules.MinimumVoteThreshold = ""
-	// RCTab 2.0 reads "max" as no limit (ContestConfig.isRankingAllowed);
-	// RCTab 1.x, and Runoff's own rules, as the number of candidates.
-	if strings.EqualFold(string(raw.Rules.MaxRankingsAllowed), "max") {
-		rules.MaxRankingsAllowed = Unlimited
-	}
 	rules.UndeclaredWriteIn = UndeclaredWriteIn{}
 
 	out := raw.OutputSettings

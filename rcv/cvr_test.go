@@ -233,9 +233,9 @@ func TestContestConfigRefuses(t *testing.T) {
 	}
 }
 
-// In a contest config "max" rankings means no limit, as RCTab 2.0 reads it
+// "max" rankings means no limit, as RCTab 2.0 reads it
 // (ContestConfig.isRankingAllowed): a mark at rank 4 of 3 candidates
-// counts. Runoff's own rules keep reading "max" as the number of
+// counts. Rules with maxRankingsAllowed unset (0) stop at the number of
 // candidates.
 func TestConfigMaxRankingsUnlimited(t *testing.T) {
 	dir := t.TempDir()
@@ -260,7 +260,7 @@ func TestConfigMaxRankingsUnlimited(t *testing.T) {
 	if v, _ := res.Rounds[0].TallyOf("A"); v.String() != "2" || res.Undervotes != 0 {
 		t.Errorf("round 1: A has %s votes and %d undervotes, want 2 and 0 (the rank-4 mark counts)", v, res.Undervotes)
 	}
-	cfg.Rules.MaxRankingsAllowed = 0 // "max" of Runoff's own rules
+	cfg.Rules.MaxRankingsAllowed = 0 // unset
 	if res, _ := TabulateContest(cfg.Rules, c); res.Undervotes != 1 {
 		t.Errorf("with maxRankingsAllowed 0: %d undervotes, want 1", res.Undervotes)
 	}

@@ -176,7 +176,7 @@ func TestParseRulesLenient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.NumberOfWinners != 3 || r.MaxSkippedRanksAllowed != Unlimited || r.MaxRankingsAllowed != 0 ||
+	if r.NumberOfWinners != 3 || r.MaxSkippedRanksAllowed != Unlimited || r.MaxRankingsAllowed != Unlimited ||
 		r.DecimalPlacesForVoteArithmetic != 6 || !r.UndeclaredWriteIn.Enabled {
 		t.Fatalf("parsed %+v", r)
 	}

@@ -71,9 +71,9 @@ type Rules struct {
 	RandomSeed             int64  `json:"randomSeed"`
 	OvervoteRule           string `json:"overvoteRule"`
 	MaxSkippedRanksAllowed int    `json:"maxSkippedRanksAllowed"` // Unlimited (-1) = unlimited
-	// MaxRankingsAllowed: 0 = "max" as RCTab 1.x read it (the number of
-	// declared candidates); Unlimited (-1) = "max" as RCTab 2.0 reads a
-	// contest config (every rank counts).
+	// MaxRankingsAllowed: Unlimited (-1) = "max" as RCTab 2.0 reads it
+	// (every rank counts); 0 = unset, the number of declared candidates
+	// (what RCTab 1.x made of "max").
 	MaxRankingsAllowed int `json:"maxRankingsAllowed"`
 
 	ExhaustOnDuplicateCandidate      bool `json:"exhaustOnDuplicateCandidate"`
@@ -193,7 +193,8 @@ func ParseRules(r io.Reader) (Rules, error) {
 	}
 	if s, ok := str("maxRankingsAllowed"); ok && s != "" {
 		if strings.EqualFold(s, "max") {
-			rules.MaxRankingsAllowed = 0
+			// RCTab 2.0: "max" is no limit (ContestConfig.isRankingAllowed).
+			rules.MaxRankingsAllowed = Unlimited
 		} else {
 			intField("maxRankingsAllowed", &rules.MaxRankingsAllowed)
 		}
