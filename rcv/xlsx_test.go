@@ -94,3 +94,47 @@ func TestXLSXHelpers(t *testing.T) {
 		}
 	}
 }
+
+// scanSheetBytes scans sheet XML handed over in chunks of the given size
+// and renders the rows (or the error) as text.
+func scanSheetBytes(data []byte, chunk int) string {
+	full := make(chan []byte, len(data)/chunk+1)
+	free := make(chan []byte, len(data)/chunk+2)
+	for len(data) > 0 {
+		n := min(chunk, len(data))
+		full <- append([]byte(nil), data[:n]...)
+		data = data[n:]
+	}
+	close(full)
+	var sb strings.Builder
+	s := sheetScanner{in: full, free: free}
+	err := s.scan(func(row int, cells []xlsxCell) error {
+		fmt.Fprintf(&sb, "%d:", row)
+		for _, c := range cells {
+			fmt.Fprintf(&sb, " %d=%d/%q", c.Col, c.Shared, c.Text)
+		}
+		sb.WriteByte('\n')
+		return nil
+	})
+	if err != nil {
+		fmt.Fprintf(&sb, "error: %v", err)
+	}
+	return sb.String()
+}
+
+// Whatever the bytes, the scan does not panic and reads the same in one
+// piece and byte by byte.
+func FuzzSheetScan(f *testing.F) {
+	f.Add([]byte(`<sheetData><row r="2"><c r="B2" t="s"><v>1</v></c><c r="C2"><v>7</v></c></row></sheetData>`))
+	f.Add([]byte(`<row><c t="inlineStr"><is><r><t>a&amp;b</t></r><rPh><t>x</t></rPh></is></c><c r="D1" t="b"><v>1</v></c></row><row r="9"/>`))
+	f.Add([]byte(`<x:row r="3"><x:c r="AA3" t="str"><x:v>&#65;</x:v></x:c></x:row>`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 1<<12 {
+			return
+		}
+		whole := scanSheetBytes(data, len(data)+1)
+		if bytewise := scanSheetBytes(data, 1); bytewise != whole {
+			t.Fatalf("byte by byte:\n%s\nwhole:\n%s", bytewise, whole)
+		}
+	})
+}
