@@ -147,6 +147,10 @@ type rawContestConfig struct {
 }
 
 func parseContestConfig(data []byte, dir string) (*ContestConfig, error) {
+	data, err := migrateConfig(data)
+	if err != nil {
+		return nil, err
+	}
 	var raw rawContestConfig
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return nil, err

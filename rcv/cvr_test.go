@@ -265,3 +265,52 @@ func TestConfigMaxRankingsUnlimited(t *testing.T) {
 		t.Errorf("with maxRankingsAllowed 0: %d undervotes, want 1", res.Undervotes)
 	}
 }
+
+// A config as RCTab 1.x wrote it (old mode names, labels among the rules)
+// counts as RCTab migrates it: the same as today's Portland config.
+func TestConfigMigration(t *testing.T) {
+	dir := t.TempDir()
+	b, err := os.ReadFile(filepath.Join(portlandCase, "2015_portland_mayor_config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := strings.NewReplacer(
+		`"tabulatorVersion" : "TEST"`, `"tabulatorVersion" : "1.0.1"`,
+		`"filePath" : "2015_portland_mayor_cvr.xlsx"`, `"filePath" : "`+filepath.Join(mustAbs(t, portlandCase), "2015_portland_mayor_cvr.xlsx")+`"`,
+		`"overvoteLabel" : "overvote",`, ``,
+		`"skippedRankLabel" : "undervote",`, ``,
+		`"undeclaredWriteInLabel" : "UWI",`, ``,
+		`"winnerElectionMode" : "singleWinnerMajority"`, `"winnerElectionMode" : "standard", "overvoteLabel": "overvote", "undervoteLabel": "undervote", "undeclaredWriteInLabel": "UWI"`,
+		`"tiebreakMode" : "useCandidateOrder"`, `"tiebreakMode" : "usePermutationInConfig"`,
+	).Replace(string(b))
+	if !strings.Contains(old, `"1.0.1"`) || !strings.Contains(old, `"standard"`) || !strings.Contains(old, `"usePermutationInConfig"`) || strings.Contains(old, `"skippedRankLabel"`) {
+		t.Fatalf("the old-style config was not made:\n%s", old)
+	}
+	p := filepath.Join(dir, "old_config.json")
+	os.WriteFile(p, []byte(old), 0o644)
+	cfg, err := ReadContestConfig(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now, err := ReadContestConfig(filepath.Join(portlandCase, "2015_portland_mayor_config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(cfg.Rules) != fmt.Sprint(now.Rules) {
+		t.Errorf("rules\n%+v\nwant\n%+v", cfg.Rules, now.Rules)
+	}
+	s, w := cfg.Sources[0], now.Sources[0]
+	s.FilePath, s.Path, w.FilePath, w.Path = "", "", "", ""
+	if s != w {
+		t.Errorf("source\n%+v\nwant\n%+v", s, w)
+	}
+}
+
+func mustAbs(t *testing.T, p string) string {
+	t.Helper()
+	a, err := filepath.Abs(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
