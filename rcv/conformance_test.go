@@ -12,23 +12,6 @@ import (
 	"testing"
 )
 
-// conformanceDir finds the RCTab regression cases: $RUNOFF_CONFORMANCE_DIR,
-// or ../shared/conformance/rctab beside the repository.
-func conformanceDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("RUNOFF_CONFORMANCE_DIR")
-	if dir == "off" {
-		t.Skip("RUNOFF_CONFORMANCE_DIR=off: conformance cases disabled")
-	}
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "conformance", "rctab")
-	}
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		t.Fatalf("RCTab conformance cases not found at %s: set RUNOFF_CONFORMANCE_DIR to the rctab folder (or to \"off\" to skip deliberately)", dir)
-	}
-	return dir
-}
-
 type expectedRound struct {
 	Round      int                          `json:"round"`
 	Threshold  string                       `json:"threshold"`
@@ -71,56 +54,56 @@ func loadCase(t *testing.T, dir string) (Rules, *Contest) {
 	return rules, contest
 }
 
+// TestConformance counts every neutral-form case (see conformanceSources
+// for where they come from) and compares it round by round with RCTab's.
 func TestConformance(t *testing.T) {
-	root := conformanceDir(t)
-	entries, err := os.ReadDir(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for _, ent := range entries {
-		if !ent.IsDir() {
-			continue
-		}
-		n++
-		dir := filepath.Join(root, ent.Name())
-		t.Run(ent.Name(), func(t *testing.T) {
-			rules, contest := loadCase(t, dir)
-			var want expectedResult
-			b, err := os.ReadFile(filepath.Join(dir, "expected.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := json.Unmarshal(b, &want); err != nil {
-				t.Fatalf("expected.json: %v", err)
-			}
-			got, err := TabulateContest(rules, contest)
-			if err != nil {
-				t.Fatalf("tabulate: %v", err)
-			}
-			var diffs []string
-			if want.MultiPass {
-				compareResult(&diffs, "", got, &expectedResult{TotalNumBallots: want.TotalNumBallots, Undervotes: want.Undervotes, Winners: want.Winners})
-				if len(got.Passes) != len(want.Passes) {
-					diffs = append(diffs, fmt.Sprintf("passes: got %d, want %d", len(got.Passes), len(want.Passes)))
-				}
-				for i := range min(len(got.Passes), len(want.Passes)) {
-					compareResult(&diffs, fmt.Sprintf("pass %d: ", i+1), got.Passes[i], &want.Passes[i])
-					compareRounds(&diffs, fmt.Sprintf("pass %d: ", i+1), got.Passes[i], &want.Passes[i])
-				}
-			} else {
-				compareResult(&diffs, "", got, &want)
-				compareRounds(&diffs, "", got, &want)
-			}
-			// The JSON report must carry the same numbers and parse back.
-			checkReportRoundTrip(t, got)
-			if len(diffs) > 0 {
-				t.Errorf("%d differences from RCTab:\n%s", len(diffs), strings.Join(diffs, "\n"))
+	for _, src := range conformanceSources(t, packNeutral) {
+		t.Run(src.label, func(t *testing.T) {
+			for _, c := range src.cases {
+				t.Run(c.name, func(t *testing.T) { runNeutralCase(t, c.dir) })
 			}
 		})
 	}
-	if n == 0 {
-		t.Fatalf("no conformance cases in %s", root)
+}
+
+func runNeutralCase(t *testing.T, dir string) {
+	rules, contest := loadCase(t, dir)
+	var want expectedResult
+	b, err := os.ReadFile(filepath.Join(dir, "expected.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatalf("expected.json: %v", err)
+	}
+	got, err := TabulateContest(rules, contest)
+	if err != nil {
+		t.Fatalf("tabulate: %v", err)
+	}
+	var diffs []string
+	compareExpected(&diffs, got, &want)
+	// The JSON report must carry the same numbers and parse back.
+	checkReportRoundTrip(t, got)
+	if len(diffs) > 0 {
+		t.Errorf("%d differences from RCTab:\n%s", len(diffs), strings.Join(diffs, "\n"))
+	}
+}
+
+// compareExpected compares a result with an expected.json, pass by pass for
+// multi-pass IRV.
+func compareExpected(diffs *[]string, got *Result, want *expectedResult) {
+	if !want.MultiPass {
+		compareResult(diffs, "", got, want)
+		compareRounds(diffs, "", got, want)
+		return
+	}
+	compareResult(diffs, "", got, &expectedResult{TotalNumBallots: want.TotalNumBallots, Undervotes: want.Undervotes, Winners: want.Winners})
+	if len(got.Passes) != len(want.Passes) {
+		*diffs = append(*diffs, fmt.Sprintf("passes: got %d, want %d", len(got.Passes), len(want.Passes)))
+	}
+	for i := range min(len(got.Passes), len(want.Passes)) {
+		compareResult(diffs, fmt.Sprintf("pass %d: ", i+1), got.Passes[i], &want.Passes[i])
+		compareRounds(diffs, fmt.Sprintf("pass %d: ", i+1), got.Passes[i], &want.Passes[i])
 	}
 }
 

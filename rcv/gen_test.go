@@ -145,7 +145,7 @@ func BenchmarkTabulateNoPairwise(b *testing.B) {
 		}
 		b.Run(strconv.Itoa(n), func(b *testing.B) {
 			for b.Loop() {
-				if _, err := runPass(rules, c.set, nil, 0); err != nil {
+				if _, err := runPass(rules, c.set, nil, 0, countOptions{}); err != nil {
 					b.Fatal(err)
 				}
 			}

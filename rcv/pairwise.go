@@ -1,5 +1,7 @@
 package rcv
 
+import "math"
+
 // computePairwise builds the head-to-head matrix over declared, non-excluded
 // candidates. A ballot prefers X to Y when it ranks X at an earlier rank than
 // its first mark for Y, or ranks X and not Y. Overvote marks count as ranked
@@ -41,7 +43,10 @@ func computePairwise(rules Rules, set *ballotSet) *Pairwise {
 	seen := make([]int32, k) // ballot stamp: candidate already ranked on this ballot
 	var list, group []int32  // first marks in rank order, and their rank's index
 	maxRank := int32(rules.MaxRankingsAllowed)
-	if maxRank <= 0 {
+	switch {
+	case rules.MaxRankingsAllowed == Unlimited:
+		maxRank = math.MaxInt32
+	case maxRank <= 0:
 		maxRank = int32(nd)
 	}
 	for bi := range set.counts {

@@ -176,7 +176,7 @@ func TestParseRulesLenient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.NumberOfWinners != 3 || r.MaxSkippedRanksAllowed != Unlimited || r.MaxRankingsAllowed != 0 ||
+	if r.NumberOfWinners != 3 || r.MaxSkippedRanksAllowed != Unlimited || r.MaxRankingsAllowed != Unlimited ||
 		r.DecimalPlacesForVoteArithmetic != 6 || !r.UndeclaredWriteIn.Enabled {
 		t.Fatalf("parsed %+v", r)
 	}
@@ -478,9 +478,7 @@ func TestPropertyResumeEqualsRescanFromRankOne(t *testing.T) {
 		rules, ballots := randomElection(r)
 		rules.ExhaustOnDuplicateCandidate = false // that rule always rescans from rank 1
 		got, gotErr := Tabulate(rules, ballots)
-		rescanFromRankOne = true
-		want, wantErr := Tabulate(rules, ballots)
-		rescanFromRankOne = false
+		want, wantErr := tabulateBallots(rules, ballots, countOptions{rescanFromRankOne: true})
 		if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
 			t.Fatalf("errors differ: %v vs %v", gotErr, wantErr)
 		}
@@ -489,5 +487,34 @@ func TestPropertyResumeEqualsRescanFromRankOne(t *testing.T) {
 		if string(a) != string(b) {
 			t.Fatalf("resumed scan differs from rescan from rank 1 (rules %+v)\n%s\n%s", rules, a, b)
 		}
+	}
+}
+
+// cutoffElimination removes everyone below the round's threshold at once,
+// as RCTab's doCutoffElimination; a candidate exactly at it stays.
+func TestCutoffElimination(t *testing.T) {
+	r := DefaultRules()
+	r.WinnerElectionMode = BottomsUpUsingPercentageThreshold
+	r.NumberOfWinners = 0
+	r.MultiSeatBottomsUpPercentageThreshold = "30"
+	r.TiebreakMode = TiebreakUseCandidateOrder
+	r.Candidates = []string{"A", "B", "C", "D"}
+	ballots := []Ballot{Ranking(40, 0), Ranking(30, 1), Ranking(20, 2, 1), Ranking(10, 3, 0)}
+	for _, tc := range []struct {
+		cutoff bool
+		want   []string
+	}{
+		{false, []string{"D"}},
+		{true, []string{"C", "D"}},
+	} {
+		r.CutoffElimination = tc.cutoff
+		res, err := Tabulate(r, ballots)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := sorted(res.Rounds[0].Eliminated); !slices.Equal(got, tc.want) {
+			t.Errorf("cutoff %v: round 1 eliminated %q, want %q", tc.cutoff, got, tc.want)
+		}
+		checkConservation(t, res)
 	}
 }

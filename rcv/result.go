@@ -97,9 +97,6 @@ type Pairwise struct {
 	CondorcetWinner string    `json:"condorcetWinner,omitempty"` // "" when there is none
 }
 
-// HasCondorcetWinner reports whether one candidate beats every other head to head.
-func (p *Pairwise) HasCondorcetWinner() bool { return p != nil && p.CondorcetWinner != "" }
-
 // Result is a complete tabulation.
 type Result struct {
 	Mode          string     `json:"mode"`

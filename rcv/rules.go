@@ -71,11 +71,14 @@ type Rules struct {
 	RandomSeed             int64  `json:"randomSeed"`
 	OvervoteRule           string `json:"overvoteRule"`
 	MaxSkippedRanksAllowed int    `json:"maxSkippedRanksAllowed"` // Unlimited (-1) = unlimited
-	MaxRankingsAllowed     int    `json:"maxRankingsAllowed"`     // 0 = "max" (number of declared candidates)
+	// MaxRankingsAllowed: Unlimited (-1) = "max" as RCTab 2.0 reads it
+	// (every rank counts); 0 = unset, the number of declared candidates
+	// (what RCTab 1.x made of "max").
+	MaxRankingsAllowed int `json:"maxRankingsAllowed"`
 
 	ExhaustOnDuplicateCandidate      bool `json:"exhaustOnDuplicateCandidate"`
 	BatchElimination                 bool `json:"batchElimination"`
-	CutoffElimination                bool `json:"cutoffElimination"` // accepted; not an RCTab 1.x/2.0 rule, has no effect
+	CutoffElimination                bool `json:"cutoffElimination"` // eliminate everyone below the threshold at once (RCTab 2.0.1)
 	ContinueUntilTwoCandidatesRemain bool `json:"continueUntilTwoCandidatesRemain"`
 	StopTabulationEarlyAfterRound    int  `json:"stopTabulationEarlyAfterRound"` // 0 = never
 
@@ -190,7 +193,8 @@ func ParseRules(r io.Reader) (Rules, error) {
 	}
 	if s, ok := str("maxRankingsAllowed"); ok && s != "" {
 		if strings.EqualFold(s, "max") {
-			rules.MaxRankingsAllowed = 0
+			// RCTab 2.0: "max" is no limit (ContestConfig.isRankingAllowed).
+			rules.MaxRankingsAllowed = Unlimited
 		} else {
 			intField("maxRankingsAllowed", &rules.MaxRankingsAllowed)
 		}
@@ -301,7 +305,7 @@ func (r *Rules) Validate() error {
 	if r.MaxSkippedRanksAllowed < Unlimited {
 		errs = append(errs, "maxSkippedRanksAllowed: must be a non-negative integer or \"unlimited\"")
 	}
-	if r.MaxRankingsAllowed < 0 {
+	if r.MaxRankingsAllowed < Unlimited {
 		errs = append(errs, "maxRankingsAllowed: must be a positive integer or \"max\"")
 	}
 	if r.WinnerElectionMode != BottomsUpUsingPercentageThreshold && r.NumberOfWinners < 1 {

@@ -97,7 +97,7 @@ func (e *engine) breakTie(round int, kind TieKind, tied []int) (int, error) {
 	for _, c := range tied {
 		idx[e.names[c]] = c
 	}
-	mode := e.r.TiebreakMode
+	mode := e.rules.TiebreakMode
 	tb := TieBreak{Pass: e.pass, Round: round, Kind: kind, Tied: names, Votes: votes, Rule: mode}
 	electing := kind == TieElection
 	var sel string
@@ -108,14 +108,14 @@ func (e *engine) breakTie(round int, kind TieKind, tied []int) (int, error) {
 		tb.Explanation = fmt.Sprintf("The selected candidate appeared %s in the tie-breaking candidate order.", map[bool]string{true: "earliest", false: "latest"}[electing])
 	case TiebreakRandom:
 		sel = names[e.randomIndex(len(names))]
-		tb.Explanation = fmt.Sprintf("The candidate was randomly selected (seed %d).", e.r.RandomSeed)
+		tb.Explanation = fmt.Sprintf("The candidate was randomly selected (seed %d).", e.rules.RandomSeed)
 	case TiebreakStopCountingAndAsk:
 		sel, err = e.ask(round, kind, names, votes)
 		tb.Explanation = "The selected candidate was supplied by the operator."
 	default: // previous round counts, then something
 		contention := names
 		for r := round - 1; r >= 1 && len(contention) > 1; r-- {
-			rt := e.roundTally[r-1]
+			rt := e.tallyByRound[r-1]
 			contention = javaHashSetOrder(contention)
 			best := rt[idx[contention[0]]]
 			for _, n := range contention[1:] {
@@ -142,7 +142,7 @@ func (e *engine) breakTie(round int, kind TieKind, tied []int) (int, error) {
 			switch mode {
 			case TiebreakPreviousRoundCountsThenRandom:
 				sel = contention[e.randomIndex(len(contention))]
-				tb.Explanation = prefix + fmt.Sprintf("the candidate was randomly selected (seed %d).", e.r.RandomSeed)
+				tb.Explanation = prefix + fmt.Sprintf("the candidate was randomly selected (seed %d).", e.rules.RandomSeed)
 			case TiebreakPreviousRoundCountsThenAsk:
 				sorted := slices.Sorted(slices.Values(contention))
 				sel, err = e.ask(round, kind, sorted, votes)
@@ -162,10 +162,10 @@ func (e *engine) breakTie(round int, kind TieKind, tied []int) (int, error) {
 }
 
 func (e *engine) randomIndex(n int) int {
-	if e.rng == nil {
-		e.rng = newJavaRandom(e.r.RandomSeed)
+	if e.random == nil {
+		e.random = newJavaRandom(e.rules.RandomSeed)
 	}
-	return int(e.rng.nextDouble() * float64(n))
+	return int(e.random.nextDouble() * float64(n))
 }
 
 // byPermutation returns the earliest (electing) or latest (eliminating) of
@@ -177,15 +177,15 @@ func (e *engine) byPermutation(names []string, electing bool) string {
 		in[n] = true
 	}
 	if electing {
-		for _, p := range e.perm {
+		for _, p := range e.tieBreakOrder {
 			if in[p] {
 				return p
 			}
 		}
 	} else {
-		for k := len(e.perm) - 1; k >= 0; k-- {
-			if in[e.perm[k]] {
-				return e.perm[k]
+		for k := len(e.tieBreakOrder) - 1; k >= 0; k-- {
+			if in[e.tieBreakOrder[k]] {
+				return e.tieBreakOrder[k]
 			}
 		}
 	}
@@ -196,7 +196,7 @@ func (e *engine) byPermutation(names []string, electing bool) string {
 }
 
 func (e *engine) ask(round int, kind TieKind, names []string, votes Votes) (string, error) {
-	for _, d := range e.decisions {
+	for _, d := range e.rules.TieDecisions {
 		if d.Round != round || d.Kind != kind || (d.Pass != 0 && d.Pass != e.pass) {
 			continue
 		}

@@ -40,14 +40,6 @@ func (v *Votes) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// Float returns an approximate float64, for display only.
-func (v Votes) Float() float64 {
-	if v.Places < 0 || v.Places >= len(pow10) {
-		return 0
-	}
-	return float64(v.Units) / float64(pow10[v.Places])
-}
-
 func formatUnits(u int64, places int) string {
 	neg := u < 0
 	if neg {

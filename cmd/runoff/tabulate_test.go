@@ -154,3 +154,125 @@ func TestTabulateRealisticFile(t *testing.T) {
 			r1.InactiveBallots.Overvotes, rep.Summary.TotalNumBallots, rep.Summary.Undervotes)
 	}
 }
+
+// nativeCase is one of RCTab's regression cases kept in rcv/testdata.
+func nativeCase(name string) string {
+	return filepath.Join("..", "..", "rcv", "testdata", "rctab-native", name, name+"_config.json")
+}
+
+func TestTabulateConfig(t *testing.T) {
+	// A Dominion export and an ES&S workbook through the command, as an
+	// office would run them; every case is compared round by round in
+	// rcv's TestConformanceNative.
+	for _, tc := range []struct{ name string }{
+		{"dominion_alaska"},
+		{"2015_portland_mayor"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			if err := runTabulate(context.Background(), []string{"--config", nativeCase(tc.name)}, &out, &errOut); err != nil {
+				t.Fatalf("runTabulate: %v (stderr %s)", err, errOut.String())
+			}
+			var got rcv.Report
+			if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+				t.Fatalf("output is not a report: %v\n%s", err, out.String())
+			}
+			b, err := os.ReadFile(filepath.Join(filepath.Dir(nativeCase(tc.name)), tc.name+"_expected_detailed_report.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want rcv.Report
+			if err := json.Unmarshal(b, &want); err != nil {
+				t.Fatal(err)
+			}
+			if got.Config.Contest != want.Config.Contest || got.Config.Jurisdiction != want.Config.Jurisdiction {
+				t.Errorf("config = %+v, want contest and jurisdiction of %+v", got.Config, want.Config)
+			}
+			if len(got.Results) != len(want.Results) || got.Summary.TotalNumBallots != want.Summary.TotalNumBallots {
+				t.Fatalf("%d rounds of %s ballots, want %d of %s", len(got.Results), got.Summary.TotalNumBallots, len(want.Results), want.Summary.TotalNumBallots)
+			}
+			last, wantLast := got.Results[len(got.Results)-1], want.Results[len(want.Results)-1]
+			if last.TallyResults[0].Elected != wantLast.TallyResults[0].Elected {
+				t.Errorf("last round elected %q, want %q", last.TallyResults[0].Elected, wantLast.TallyResults[0].Elected)
+			}
+		})
+	}
+	t.Run("table", func(t *testing.T) {
+		var out, errOut bytes.Buffer
+		if err := runTabulate(context.Background(), []string{"--config", nativeCase("hart_cedar_park_school_board"), "--format", "table"}, &out, &errOut); err != nil {
+			t.Fatalf("runTabulate: %v", err)
+		}
+		if !strings.Contains(out.String(), "Round") {
+			t.Fatalf("want a round table, got\n%s", out.String())
+		}
+	})
+}
+
+// Bad configs fail before counting, print nothing on stdout, and say what
+// is wrong where.
+func TestTabulateConfigErrors(t *testing.T) {
+	src, err := os.ReadFile(nativeCase("generic_csv_test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cvr, err := os.ReadFile(filepath.Join(filepath.Dir(nativeCase("generic_csv_test")), "generic_csv_test_cvr.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name       string
+		config     func(string) string
+		cvr        func(string) string
+		wantErrors []string
+	}{
+		{
+			name:       "missing file",
+			config:     func(s string) string { return strings.Replace(s, `"generic_csv_test_cvr.csv"`, `"nowhere.csv"`, 1) },
+			wantErrors: []string{"cvrFileSources[0]: nowhere.csv: no such file or folder"},
+		},
+		{
+			name:       "unknown provider",
+			config:     func(s string) string { return strings.Replace(s, `"genericCsv"`, `"abacus"`, 1) },
+			wantErrors: []string{`cvrFileSources[0]: unknown provider "abacus"`},
+		},
+		{
+			name: "unknown candidate",
+			cvr:  func(s string) string { return strings.Replace(s, "Cauliflower", "Kale", 1) },
+			wantErrors: []string{
+				`generic_csv_test_cvr.csv (genericCsv): unrecognized candidate "Kale" appears 24 time(s), first at generic_csv_test_cvr.csv line 3`,
+				`"Broccoli"`,
+			},
+		},
+		{
+			name:       "bad rank",
+			cvr:        func(s string) string { return strings.Replace(s, "p1,b1,,2,1", "p1,b1,,two,1", 1) },
+			wantErrors: []string{`generic_csv_test_cvr.csv line 2 column 5: want a rank number, got "two"`},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			c, b := string(src), string(cvr)
+			if tc.config != nil {
+				c = tc.config(c)
+			}
+			if tc.cvr != nil {
+				b = tc.cvr(b)
+			}
+			cfg := writeFile(t, dir, "generic_csv_test_config.json", c)
+			writeFile(t, dir, "generic_csv_test_cvr.csv", b)
+			var out, errOut bytes.Buffer
+			err := runTabulate(context.Background(), []string{"--config", cfg}, &out, &errOut)
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			for _, w := range tc.wantErrors {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q\nwant it to contain %q", err, w)
+				}
+			}
+			if out.Len() != 0 {
+				t.Errorf("stdout not empty:\n%s", out.String())
+			}
+		})
+	}
+}
