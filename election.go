@@ -103,11 +103,11 @@ const (
 	KeyElectionDelete = "election.delete"
 )
 
-// PublishedKeys lists every routing key the web publishes; the topology
-// must route each (a test checks it).
+// PublishedKeys lists every routing key the web and the worker publish;
+// the topology must route each (a test checks it).
 func PublishedKeys() []string {
 	return []string{KeyElectionCreate, KeyElectionUpdate, KeyElectionOpen, KeyElectionClose, KeyElectionReopen,
-		KeyElectionDelete, KeyVoteSubmit, KeyDeadLetterRequeue}
+		KeyElectionDelete, KeyElectionTiebreak, KeyVoteSubmit, KeyVoteSeal, KeyDeadLetterRequeue}
 }
 
 // ElectionUpdate is the body of an election.update message: the election

@@ -26,6 +26,9 @@ type Results struct {
 	// RandomSeed is the seed a random tie-break drew from, shown so that
 	// anyone can check the draw.
 	RandomSeed *int64 `json:"random_seed,omitempty"`
+	// Waiting is the tie the count stopped at for the organizer to break;
+	// the rounds go as far as it.
+	Waiting *TieWait `json:"waiting,omitempty"`
 }
 
 // ResultRound is one round of counting.

@@ -16,6 +16,10 @@ import (
 const (
 	KeyElectionCreate = "election.create"
 	KeyVoteSubmit     = "vote.submit"
+	// KeyVoteSeal follows a closed election's ballots through the votes
+	// queue; once it is through, every ballot received before the close
+	// has been carried out, and the count is final.
+	KeyVoteSeal = "vote.seal"
 )
 
 // Limits that the web checks and the worker checks again: every message is
@@ -79,8 +83,11 @@ type Election struct {
 	Settings
 	// OpenedAt and ClosedAt are when the organizer opened or closed it by
 	// hand (the web's time of the request).
-	OpenedAt   *time.Time  `db:"opened_at"`
-	ClosedAt   *time.Time  `db:"closed_at"`
+	OpenedAt *time.Time `db:"opened_at"`
+	ClosedAt *time.Time `db:"closed_at"`
+	// FinalAt is when the count became final: closed, with every ballot
+	// received before the close carried out.
+	FinalAt    *time.Time  `db:"final_at"`
 	Candidates []Candidate `db:"-"`
 }
 
@@ -236,4 +243,11 @@ type DeadLetterRequeue struct {
 	ElectionID   uuid.UUID `json:"election_id"`
 	OrganizerID  uuid.UUID `json:"organizer_id"`
 	RequestedAt  time.Time `json:"requested_at"`
+}
+
+// VoteSeal is the body of a vote.seal message: ClosedAt is the close it
+// seals, so a seal sent before a reopen and a second close seals nothing.
+type VoteSeal struct {
+	ElectionID uuid.UUID `json:"election_id"`
+	ClosedAt   time.Time `json:"closed_at"`
 }

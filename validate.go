@@ -107,6 +107,8 @@ var (
 		{TiebreakCandidateOrder, "The one listed later is eliminated (and the one listed earlier elected)"},
 		{TiebreakPreviousRoundThenRandom, "Fewer votes in the previous round; if still tied, drawn at random"},
 		{TiebreakRandom, "Drawn at random"},
+		{TiebreakPreviousRoundThenAsk, "Fewer votes in the previous round; if still tied, you decide (the count waits for you)"},
+		{TiebreakAsk, "You decide (the count waits for you)"},
 	}
 	ResultsChoices = []Choice{
 		{ResultsLive, "Everyone, live as ballots are counted"},
@@ -295,8 +297,14 @@ func isText(s string) bool {
 
 // plural writes "1 seat", "2 seats".
 func plural(n int, noun string) string {
-	if n == 1 {
+	return Plural(fmt.Sprint(n), noun)
+}
+
+// Plural writes a count, whole or decimal, with its noun: "1 vote",
+// "2 votes", "1.5 votes".
+func Plural(n, noun string) string {
+	if n == "1" {
 		return "1 " + noun
 	}
-	return fmt.Sprintf("%d %ss", n, noun)
+	return n + " " + noun + "s"
 }

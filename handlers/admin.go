@@ -167,6 +167,12 @@ func (s *Server) electionAdmin(r *http.Request, e *runoff.Election) (views.Elect
 		}
 		v.Candidates = append(v.Candidates, line)
 	}
+	if snap, err := s.Elections.Result(r.Context(), e.ID); err == nil && snap.Model.Waiting != nil {
+		w := snap.Model.Waiting
+		v.Tie = &views.TieView{Round: w.Round, Tied: w.Tied, Votes: runoff.Plural(w.Votes, "vote"), Verb: tieVerb(w.Kind)}
+	} else if err != nil && !errors.Is(err, runoff.ErrNotFound) {
+		return v, err
+	}
 	f := electionForm(e)
 	if v.Status == runoff.StatusDraft {
 		v.Edit = &f

@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"encoding/json"
+	"html"
 	"net/http"
 	"net/url"
 	"strings"
@@ -21,7 +22,7 @@ func TestLifecycleRoutesOwnerOnly(t *testing.T) {
 	signUp(t, e, c, "mallory@example.org")
 	el := e.addElection(uuid.New(), "A", "B")
 	base := e.srv.URL + "/admin/elections/" + el.ID.String()
-	for _, path := range []string{"", "/open", "/close", "/reopen", "/delete"} {
+	for _, path := range []string{"", "/open", "/close", "/reopen", "/delete", "/ties/1"} {
 		resp, _ := post(t, c, base+path, url.Values{"title": {"Mine now"}, "candidates": {"X\nY"}, "confirm": {el.Title}})
 		if resp.StatusCode != http.StatusNotFound {
 			t.Errorf("POST %s by a stranger: %d, want 404", path, resp.StatusCode)
@@ -134,5 +135,64 @@ func TestResultsHiddenUntilClose(t *testing.T) {
 	}
 	if _, body := get(t, public, e.srv.URL+"/e/"+el.ID.String()); !strings.Contains(body, "Voting in this election has closed") || strings.Contains(body, "<form method=\"post\" action=\"/e/") {
 		t.Fatalf("closed ballot page:\n%s", body)
+	}
+}
+
+// A tie the count waits on is shown to the organizer with a form; the
+// choice is checked against the tie and published; the results page says
+// the count waits, and later that it is final.
+func TestTieFormAndFinalCount(t *testing.T) {
+	e := newEnv(t)
+	c := e.client(t)
+	signUp(t, e, c, "org@example.org")
+	owner := e.store.organizers["org@example.org"].ID
+	el := e.addElection(owner, "A", "B", "C")
+	e.store.mu.Lock()
+	el.Settings = runoff.DefaultSettings()
+	el.Tiebreak = runoff.TiebreakAsk
+	e.store.results[el.ID] = &runoff.ResultSnapshot{ElectionID: el.ID, BallotsCounted: 5, Report: []byte(`{}`), ComputedAt: time.Now(),
+		Model: runoff.Results{Seats: 1, Candidates: []string{"A", "B", "C"},
+			Waiting: &runoff.TieWait{Round: 1, Kind: runoff.TieElimination, Tied: []string{"B", "C"}, Votes: "1"}}}
+	e.store.mu.Unlock()
+	base := e.srv.URL + "/admin/elections/" + el.ID.String()
+	_, body := get(t, c, base)
+	if !strings.Contains(body, "The count is waiting for you") || !strings.Contains(body, `action="/admin/elections/`+el.ID.String()+`/ties/1"`) {
+		t.Fatalf("admin page lacks the tie form:\n%s", body)
+	}
+	_, body = get(t, e.srv.Client(), e.srv.URL+"/e/"+el.ID.String()+"/results")
+	if !strings.Contains(body, "The count stopped in round 1: B and C are tied with 1 vote each") {
+		t.Fatalf("results page does not say the count waits:\n%s", body)
+	}
+	for _, bad := range []struct {
+		path, candidate, want string
+	}{
+		{"/ties/1", "", "Choose one of the tied candidates."},
+		{"/ties/1", "A", `"A" is not one of the tied candidates.`},
+		{"/ties/2", "B", "The count is not waiting on this tie (round 2) any more: new ballots may have changed it. Look at the election's page again."},
+	} {
+		resp, body := post(t, c, base+bad.path, url.Values{"candidate": {bad.candidate}})
+		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, html.EscapeString(bad.want)) {
+			t.Errorf("%s %q: %d, want the words %q", bad.path, bad.candidate, resp.StatusCode, bad.want)
+		}
+	}
+	if n := len(e.pub.messages()); n != 0 {
+		t.Fatalf("%d published for bad choices", n)
+	}
+	resp, _ := post(t, c, base+"/ties/1", url.Values{"candidate": {"C"}})
+	var d runoff.TieDecision
+	msgs := e.pub.messages()
+	if resp.StatusCode != http.StatusSeeOther || len(msgs) != 1 || msgs[0].key != runoff.KeyElectionTiebreak || json.Unmarshal(msgs[0].body, &d) != nil ||
+		d.Selected != "C" || d.DecidedBy != owner || d.Round != 1 || d.Kind != runoff.TieElimination {
+		t.Fatalf("decision: %d, %+v", resp.StatusCode, d)
+	}
+
+	// Closed and final.
+	closed, final := time.Now().Add(-time.Minute), time.Now()
+	e.store.mu.Lock()
+	el.Status, el.ClosedAt, el.FinalAt = runoff.StatusClosed, &closed, &final
+	e.store.results[el.ID].Model.Waiting = nil
+	e.store.mu.Unlock()
+	if _, body := get(t, e.srv.Client(), e.srv.URL+"/e/"+el.ID.String()+"/results"); !strings.Contains(body, "Final count: voting closed and every ballot received before the close is counted") {
+		t.Fatalf("results page of a final count:\n%s", body)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/runoff-vote/runoff"
@@ -33,6 +34,13 @@ func (s *Server) handleResults(w http.ResponseWriter, r *http.Request) error {
 	default:
 		v = resultsView(e, snap)
 		v.Open = e.StateAt(now) != runoff.StatusClosed
+		if e.FinalAt != nil && !v.Stale {
+			v.Final = "as of " + when(e.FinalAt, location(e))
+		}
+		if w := snap.Model.Waiting; w != nil {
+			v.Waiting = fmt.Sprintf("The count stopped in round %d: %s are tied with %s each, and this election's rules leave it to the organizer to choose who is %s. The results below go as far as that round.",
+				w.Round, strings.Join(w.Tied, " and "), runoff.Plural(w.Votes, "vote"), tieVerb(w.Kind))
+		}
 	}
 	s.render(w, r, http.StatusOK, views.ResultsPage(s.page(r, "Results: "+e.Title), v))
 	return nil

@@ -99,6 +99,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /admin/elections/{id}/close", h(s.organizer(s.lifecycle(runoff.KeyElectionClose))))
 	mux.Handle("POST /admin/elections/{id}/reopen", h(s.organizer(s.lifecycle(runoff.KeyElectionReopen))))
 	mux.Handle("POST /admin/elections/{id}/delete", h(s.organizer(s.lifecycle(runoff.KeyElectionDelete))))
+	mux.Handle("POST /admin/elections/{id}/ties/{round}", h(s.organizer(s.handleTiebreak)))
 	mux.Handle("GET /admin/elections/{id}/dead-letters", h(s.organizer(s.handleDeadLetters)))
 	mux.Handle("POST /admin/elections/{id}/dead-letters/{dlID}/requeue", h(s.organizer(s.handleRequeue)))
 

@@ -89,8 +89,10 @@ FROM unnest($1::uuid[], $2::text[], $3::bigint[]) AS u(election_id, ranking, n)
 ORDER BY 1, 2
 ON CONFLICT (election_id, ranking) DO UPDATE SET count = ranking_counts.count + EXCLUDED.count`
 
+// A count that grows after it was marked final is not final after all:
+// the mark goes, and comes back once the next seal is through.
 const addBallotsCountedSQL = `
-UPDATE elections SET ballots_counted = ballots_counted + u.n
+UPDATE elections SET ballots_counted = ballots_counted + u.n, final_at = NULL
 FROM unnest($1::uuid[], $2::bigint[]) AS u(id, n)
 WHERE elections.id = u.id`
 

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
@@ -23,7 +22,7 @@ const lockElectionSQL = `SELECT ` + electionColumns + ` FROM elections WHERE id 
 func lockElection(ctx context.Context, tx *sqlx.Tx, id uuid.UUID) (*runoff.Election, error) {
 	var e runoff.Election
 	if err := tx.GetContext(ctx, &e, lockElectionSQL, id); err != nil {
-		if errors.Is(notFound(err, ""), runoff.ErrNotFound) {
+		if isNoRows(err) {
 			return nil, nil
 		}
 		return nil, err
@@ -91,6 +90,8 @@ UPDATE elections SET
     status = COALESCE(NULLIF($2, ''), status),
     opened_at = COALESCE($3, opened_at),
     closed_at = CASE WHEN $4 THEN NULL ELSE COALESCE($5, closed_at) END,
+    final_at = CASE WHEN $4 THEN NULL ELSE final_at END,
+    sealed_at = CASE WHEN $4 THEN NULL ELSE sealed_at END,
     closes_at = CASE WHEN $4 THEN $6 ELSE closes_at END,
     opens_at = CASE WHEN $7 THEN NULL ELSE opens_at END,
     random_seed = CASE WHEN $8 AND random_seed IS NULL THEN CAST(random() * 9e15 AS bigint) ELSE random_seed END

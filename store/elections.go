@@ -11,7 +11,7 @@ import (
 )
 
 const electionColumns = `id, owner_id, title, description, seats, status, ballots_counted, created_at,
-winner_mode, tiebreak, random_seed, max_ranks, results_visibility, access, opens_at, closes_at, timezone, opened_at, closed_at`
+winner_mode, tiebreak, random_seed, max_ranks, results_visibility, access, opens_at, closes_at, timezone, opened_at, closed_at, final_at`
 
 const electionSQL = `SELECT ` + electionColumns + ` FROM elections WHERE id = $1`
 

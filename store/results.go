@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/lib/pq"
@@ -17,10 +18,13 @@ type RankingCount struct {
 	Count   int64
 }
 
-// Tally is a consistent read of an election's distinct-ranking counts.
+// Tally is a consistent read of what an election's count depends on: its
+// distinct-ranking counts and the organizer's tie decisions, as of ReadAt.
 type Tally struct {
-	Election *runoff.Election
-	Rankings []RankingCount
+	Election  *runoff.Election
+	Rankings  []RankingCount
+	Decisions []runoff.TieDecision
+	ReadAt    time.Time
 }
 
 const rankingCountsSQL = `SELECT ranking::text[], count FROM ranking_counts WHERE election_id = $1`
@@ -37,12 +41,18 @@ func (s *DB) Tally(ctx context.Context, id uuid.UUID) (*Tally, error) {
 	if err != nil {
 		return nil, notFound(err, "election "+id.String())
 	}
+	t := &Tally{Election: e}
+	if err := tx.GetContext(ctx, &t.ReadAt, `SELECT now()`); err != nil {
+		return nil, wrapf(err, "tally %s", id)
+	}
+	if t.Decisions, err = tieDecisions(ctx, tx, id); err != nil {
+		return nil, wrapf(err, "tally %s", id)
+	}
 	rows, err := tx.QueryContext(ctx, rankingCountsSQL, id)
 	if err != nil {
 		return nil, wrapf(err, "tally %s", id)
 	}
 	defer rows.Close()
-	t := &Tally{Election: e}
 	for rows.Next() {
 		var ranking pq.StringArray
 		var rc RankingCount
@@ -64,7 +74,7 @@ func (s *DB) Tally(ctx context.Context, id uuid.UUID) (*Tally, error) {
 // ballots: two workers recomputing at once cannot move results backwards.
 const saveResultSQL = `
 INSERT INTO results (election_id, ballots_counted, report, model, computed_at)
-VALUES ($1, $2, $3, $4, now())
+VALUES ($1, $2, $3, $4, COALESCE($5, now()))
 ON CONFLICT (election_id) DO UPDATE
 SET ballots_counted = EXCLUDED.ballots_counted, report = EXCLUDED.report, model = EXCLUDED.model, computed_at = EXCLUDED.computed_at
 WHERE results.ballots_counted <= EXCLUDED.ballots_counted`
@@ -75,7 +85,11 @@ func (s *DB) SaveResult(ctx context.Context, r runoff.ResultSnapshot) error {
 	if err != nil {
 		return wrapf(err, "save result %s", r.ElectionID)
 	}
-	if _, err := s.db.ExecContext(ctx, saveResultSQL, r.ElectionID, r.BallotsCounted, r.Report, model); err != nil {
+	var computed *time.Time
+	if !r.ComputedAt.IsZero() {
+		computed = &r.ComputedAt
+	}
+	if _, err := s.db.ExecContext(ctx, saveResultSQL, r.ElectionID, r.BallotsCounted, r.Report, model, computed); err != nil {
 		return wrapf(err, "save result %s", r.ElectionID)
 	}
 	return nil
@@ -100,7 +114,8 @@ func (s *DB) Result(ctx context.Context, id uuid.UUID) (*runoff.ResultSnapshot, 
 
 const staleElectionsSQL = `
 SELECT e.id FROM elections e LEFT JOIN results r ON r.election_id = e.id
-WHERE e.ballots_counted > 0 AND (r.election_id IS NULL OR r.ballots_counted < e.ballots_counted OR r.model IS NULL)
+WHERE e.ballots_counted > 0 AND (r.election_id IS NULL OR r.ballots_counted < e.ballots_counted OR r.model IS NULL
+    OR r.computed_at < e.recount_at)
 ORDER BY e.id LIMIT $1`
 
 // StaleElections lists elections whose results snapshot is missing or older

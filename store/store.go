@@ -53,6 +53,8 @@ func (s *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
 // notFound maps sql.ErrNoRows to the domain's not-found, naming what.
 func notFound(err error, what string) error {
 	if errors.Is(err, sql.ErrNoRows) {

@@ -49,6 +49,14 @@ type ElectionForm struct {
 	ResultsOpts []Choice
 }
 
+// TieView is a tie the count waits on.
+type TieView struct {
+	Round int
+	Tied  []string
+	Votes string // "2 votes"
+	Verb  string // "eliminated" or "elected"
+}
+
 // Choice is one option of a select.
 type Choice struct {
 	Value, Label string
@@ -86,6 +94,8 @@ type ElectionAdmin struct {
 	ChangeRefused string
 	ChangeID      string
 	Timezone      string
+	// Tie is the tie the count is waiting on the organizer to break.
+	Tie *TieView
 	// Edit is the draft's edit form; Later the form for what may change
 	// once open (closing time, description, who sees results).
 	Edit  *ElectionForm
@@ -169,6 +179,8 @@ type Results struct {
 	Stale      bool // more ballots are counted than this snapshot shows
 	// Hidden says why this visitor may not see the results (yet).
 	Hidden       string
+	Waiting      string // the tie the count waits on, in words
+	Final        string // when the count became final, or ""
 	Seats        int
 	Method       string
 	TiebreakRule string

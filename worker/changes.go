@@ -3,6 +3,8 @@ package worker
 import (
 	"context"
 
+	"github.com/google/uuid"
+
 	"github.com/runoff-vote/runoff"
 	"github.com/runoff-vote/runoff/store"
 )
@@ -13,12 +15,34 @@ import (
 type ChangeStore interface {
 	UpdateElection(ctx context.Context, m runoff.ElectionUpdate) (store.Outcome, error)
 	ActOnElection(ctx context.Context, key string, m runoff.ElectionAction) (store.Outcome, error)
+	DecideTie(ctx context.Context, m runoff.TieDecision) (store.Outcome, error)
 }
 
-// Changes carries out election.update, .open, .close, .reopen and .delete,
-// one at a time: they are few, and each locks its election.
+// Changes carries out election.update, .open, .close, .reopen, .delete and
+// .tiebreak, one at a time: they are few, and each locks its election.
 type Changes struct {
 	Store ChangeStore
+	// Recount, if set, is told of elections whose count must be made again.
+	Recount func(ids []uuid.UUID)
+}
+
+// Tiebreak records the organizer's choice in a tie; the count resumes.
+func (h *Changes) Tiebreak(ctx context.Context, batch []runoff.Message) ([]string, error) {
+	dead := make([]string, len(batch))
+	for i, msg := range batch {
+		var m runoff.TieDecision
+		if dead[i] = decode(msg, &m, func() string { return m.ID.String() }); dead[i] != "" {
+			continue
+		}
+		out, err := h.Store.DecideTie(ctx, m)
+		if err != nil {
+			return nil, err
+		}
+		if dead[i] = out.Dead; dead[i] == "" && h.Recount != nil {
+			h.Recount([]uuid.UUID{m.Election})
+		}
+	}
+	return dead, nil
 }
 
 // Update carries out election.update.

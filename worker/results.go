@@ -212,7 +212,7 @@ func tieWords(tb rcv.TieBreak, outcome string) string {
 	if len(tb.Tied) > 2 {
 		tied = strings.Join(tb.Tied[:len(tb.Tied)-1], ", ") + " and " + tb.Tied[len(tb.Tied)-1]
 	}
-	s := fmt.Sprintf("%s were tied with %s votes each in round %d; %s was %s.", tied, tb.Votes, tb.Round, tb.Selected, outcome)
+	s := fmt.Sprintf("%s were tied with %s each in round %d; %s was %s.", tied, runoff.Plural(tb.Votes.String(), "vote"), tb.Round, tb.Selected, outcome)
 	if tb.Explanation != "" {
 		s += " " + tb.Explanation
 	}

@@ -3,6 +3,7 @@ package worker
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -53,16 +54,29 @@ func Count(t *store.Tally) (runoff.ResultSnapshot, error) {
 		ballots = append(ballots, rcv.Ranking(rc.Count, idx...))
 	}
 	rules := CountRules(e)
+	for _, d := range t.Decisions {
+		rules.TieDecisions = append(rules.TieDecisions, rcv.TieDecision{Pass: d.Pass, Round: d.Round, Kind: rcv.TieKind(d.Kind),
+			Candidates: d.Tied, Selected: d.Selected})
+	}
 	res, err := rcv.Tabulate(rules, ballots)
-	if err != nil {
+	var ask *rcv.TieNeedsDecision
+	switch {
+	case errors.As(err, &ask):
+		// The count waits for the organizer: what it has so far is shown,
+		// with the tie.
+	case err != nil:
 		return runoff.ResultSnapshot{}, fmt.Errorf("worker: tabulate %s: %w", e.ID, err)
 	}
 	var buf bytes.Buffer
 	if err := res.WriteJSON(&buf, rcv.ReportMeta{Contest: e.Title, Date: e.CreatedAt.UTC().Format("2006-01-02")}); err != nil {
 		return runoff.ResultSnapshot{}, fmt.Errorf("worker: report %s: %w", e.ID, err)
 	}
-	return runoff.ResultSnapshot{ElectionID: e.ID, BallotsCounted: e.BallotsCounted, Report: buf.Bytes(),
-		Model: resultsModel(e, rules, res)}, nil
+	snap := runoff.ResultSnapshot{ElectionID: e.ID, BallotsCounted: e.BallotsCounted, Report: buf.Bytes(),
+		Model: resultsModel(e, rules, res), ComputedAt: t.ReadAt}
+	if ask != nil {
+		snap.Model.Waiting = &runoff.TieWait{Pass: ask.Pass, Round: ask.Round, Kind: string(ask.Kind), Tied: ask.Candidates, Votes: ask.Votes.String()}
+	}
+	return snap, nil
 }
 
 // TallyStore is what the recomputer reads and writes.

@@ -79,6 +79,7 @@ type Store interface {
 	VoteStore
 	ElectionStore
 	ChangeStore
+	SealStore
 	RequeueStore
 	DeadLetterStore
 }
@@ -92,15 +93,16 @@ type Queues struct {
 }
 
 // NewQueues wires the worker's parts to the store and a publisher (for
-// requeues); counted is told which elections have new ballots.
+// requeues); counted is told which elections must be counted again.
 func NewQueues(s Store, pub Publisher, counted func(ids []uuid.UUID), log *slog.Logger) Queues {
 	votes := &Votes{Store: s, Counted: counted}
 	elections := &Elections{Store: s}
-	changes := &Changes{Store: s}
+	changes := &Changes{Store: s, Recount: counted}
+	sealer := NewSealer(s, pub, log)
 	requeues := &Requeues{Store: s, Publisher: pub, Log: log}
 	dead := &DeadLetters{Store: s}
 	return Queues{
-		Votes: ByKey(map[string]HandlerFunc{runoff.KeyVoteSubmit: votes.Handle}),
+		Votes: ByKey(map[string]HandlerFunc{runoff.KeyVoteSubmit: votes.Handle, runoff.KeyVoteSeal: sealer.Handle}),
 		Organizers: ByKey(map[string]HandlerFunc{
 			runoff.KeyElectionCreate:    elections.Handle,
 			runoff.KeyElectionUpdate:    changes.Update,
@@ -108,6 +110,7 @@ func NewQueues(s Store, pub Publisher, counted func(ids []uuid.UUID), log *slog.
 			runoff.KeyElectionClose:     changes.Act,
 			runoff.KeyElectionReopen:    changes.Act,
 			runoff.KeyElectionDelete:    changes.Act,
+			runoff.KeyElectionTiebreak:  changes.Tiebreak,
 			runoff.KeyDeadLetterRequeue: requeues.Handle,
 		}),
 		DeadLetters: dead.Handle,

@@ -45,11 +45,16 @@ func runWorker(ctx context.Context, cfg config, log *slog.Logger) error {
 		defer stop()
 	}
 
+	sealer := worker.NewSealer(db, pub, log)
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		rc.Run(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		sealer.Run(ctx)
 	}()
 	err = c.Run(ctx)
 	wg.Wait()

@@ -1,0 +1,26 @@
+-- Ties the counting rules leave to the organizer: each decision names the
+-- round, what it decides (who is eliminated or elected) and the tied
+-- candidates, and holds only while that same tie recurs.
+CREATE TABLE tie_decisions (
+    id           uuid PRIMARY KEY,
+    election_id  uuid NOT NULL REFERENCES elections (id) ON DELETE CASCADE,
+    pass         int  NOT NULL DEFAULT 0,
+    round        int  NOT NULL,
+    kind         text NOT NULL CHECK (kind IN ('elimination', 'election')),
+    tied         text[] NOT NULL,
+    selected     text NOT NULL,
+    decided_by   uuid NOT NULL,
+    decided_at   timestamptz NOT NULL
+);
+CREATE INDEX tie_decisions_election_idx ON tie_decisions (election_id, decided_at);
+
+ALTER TABLE elections
+    -- Something other than ballots changed the count (a tie decided): a
+    -- results snapshot computed before it is stale.
+    ADD COLUMN recount_at timestamptz,
+    -- The count is final: closed, and every ballot received before the
+    -- close carried out. Cleared if the count changes after all.
+    ADD COLUMN final_at   timestamptz,
+    -- When the worker last sent the seal that marks it final through the
+    -- votes queue.
+    ADD COLUMN sealed_at  timestamptz;
