@@ -3,7 +3,7 @@
 //	runoff web        serve the site (PORT)
 //	runoff worker     consume the queues, store and count
 //	runoff migrate    apply database migrations (the release phase)
-//	runoff tabulate   count a ballot CSV (see runoff tabulate -h)
+//	runoff tabulate   count a ballot CSV, or an RCTab contest config (see runoff tabulate -h)
 //	runoff demo       publish a demo election with a few hundred ballots
 //	runoff load       cast ballots over HTTP and measure receipts and counting
 //	runoff version    print the module version and VCS revision
@@ -43,6 +43,7 @@ commands:
   worker     consume the queues, store elections and ballots, keep the tallies
   migrate    apply database migrations
   tabulate   count a ballot CSV: runoff tabulate [--rules RULES.json] [--format json|table] BALLOTS.csv
+             or an RCTab contest config and its CVR files: runoff tabulate --config CONTEST_config.json
   demo       publish a demo election with a few hundred ballots (for development)
   load       cast ballots through HTTP and measure: runoff load --election ID [--ballots N] [--concurrency C]
   version    print the module version and VCS revision this binary was built from
