@@ -194,6 +194,12 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvWith(t, nil)
+}
+
+// newEnvWith is newEnv with the server adjusted by set before it starts.
+func newEnvWith(t *testing.T, set func(*handlers.Server)) *env {
+	t.Helper()
 	e := &env{store: newFakeStore(), pub: &fakePublisher{}}
 	s := &handlers.Server{
 		Elections: e.store, DeadLetters: e.store, Accounts: e.store, Publisher: e.pub,
@@ -202,6 +208,9 @@ func newEnv(t *testing.T) *env {
 		Log:          slog.New(slog.NewTextHandler(io.Discard, nil)),
 		MaxFormBytes: 64 << 10,
 		PasswordCost: bcrypt.MinCost,
+	}
+	if set != nil {
+		set(s)
 	}
 	e.srv = httptest.NewServer(s.Handler())
 	t.Cleanup(e.srv.Close)

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/runoff-vote/runoff"
+	"github.com/runoff-vote/runoff/handlers"
 )
 
 // Every admin route of an election answers 404 to anyone but its owner,
@@ -194,5 +195,20 @@ func TestTieFormAndFinalCount(t *testing.T) {
 	e.store.mu.Unlock()
 	if _, body := get(t, e.srv.Client(), e.srv.URL+"/e/"+el.ID.String()+"/results"); !strings.Contains(body, "Final count: voting closed and every ballot received before the close is counted") {
 		t.Fatalf("results page of a final count:\n%s", body)
+	}
+}
+
+// What is running: /healthz and every page's footer carry the revision.
+func TestRevisionShown(t *testing.T) {
+	e := newEnv(t)
+	if _, body := get(t, e.srv.Client(), e.srv.URL+"/healthz"); body != "ok\nrevision: unknown\n" {
+		t.Errorf("healthz without a revision: %q", body)
+	}
+	e2 := newEnvWith(t, func(s *handlers.Server) { s.Revision = "0123456789abcdef0123" })
+	if _, body := get(t, e2.srv.Client(), e2.srv.URL+"/healthz"); body != "ok\nrevision: 0123456789abcdef0123\n" {
+		t.Errorf("healthz: %q", body)
+	}
+	if _, body := get(t, e2.srv.Client(), e2.srv.URL+"/"); !strings.Contains(body, "Build 0123456789ab.") {
+		t.Errorf("footer lacks the revision")
 	}
 }

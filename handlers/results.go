@@ -156,7 +156,12 @@ var cellStatus = map[string]string{
 
 func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Write([]byte("ok\n"))
+	w.Header().Set("Cache-Control", "no-store")
+	rev := s.Revision
+	if rev == "" {
+		rev = "unknown"
+	}
+	fmt.Fprintf(w, "ok\nrevision: %s\n", rev)
 }
 
 // handleReadyz answers 200 when every backend answers, 503 naming those

@@ -67,6 +67,9 @@ type Server struct {
 	Metrics        *Metrics
 	MetricsHandler http.Handler
 	MetricsToken   string
+	// Revision is the commit this build was made from ("" if unknown);
+	// /healthz and every page's footer carry it.
+	Revision string
 }
 
 // Handler returns the whole site: every route, behind cross-origin (CSRF)

@@ -180,7 +180,7 @@ func receiptsOf(sess *sessions.Session) []pendingReceipt {
 // page is the layout's model for this request.
 func (s *Server) page(r *http.Request, title string) views.Page {
 	_, email := s.currentOrganizer(r)
-	return views.Page{Title: title, Email: email}
+	return views.Page{Title: title, Email: email, Revision: shortRevision(s.Revision)}
 }
 
 // render writes a component with a status. It renders into a buffer first
@@ -248,4 +248,12 @@ func (s *Server) castHere(r *http.Request, ballotID string) bool {
 		}
 	}
 	return false
+}
+
+// shortRevision is a commit as people quote it.
+func shortRevision(rev string) string {
+	if len(rev) > 12 {
+		return rev[:12]
+	}
+	return rev
 }

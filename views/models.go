@@ -10,6 +10,8 @@ type Page struct {
 	// Refresh, when > 0, makes the page reload itself after that many
 	// seconds for browsers without JavaScript (htmx polls for the rest).
 	Refresh int
+	// Revision is the commit this build was made from, short, or "".
+	Revision string
 }
 
 // FieldErrors maps a form field's name to what is wrong with it.

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/runoff-vote/runoff"
 	"github.com/runoff-vote/runoff/handlers"
 	"github.com/runoff-vote/runoff/rabbitmq"
 	"github.com/runoff-vote/runoff/store"
@@ -55,6 +56,7 @@ func runWeb(ctx context.Context, cfg config, log *slog.Logger) error {
 		Metrics:        handlers.NewMetrics(reg),
 		MetricsHandler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
 		MetricsToken:   cfg.MetricsToken,
+		Revision:       runoff.Version().Revision,
 	}
 	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(cfg.Port)))
 	if err != nil {
