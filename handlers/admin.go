@@ -19,11 +19,15 @@ func (s *Server) handleAdmin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	held, err := s.DeadLetters.HeldByOwner(r.Context(), organizerID(r.Context()))
+	if err != nil {
+		return err
+	}
 	now := time.Now()
 	items := make([]views.ElectionItem, len(es))
 	for i, e := range es {
 		items[i] = views.ElectionItem{ID: e.ID.String(), Title: e.Title, Status: e.StateAt(now), Ballots: e.BallotsCounted,
-			Created: e.CreatedAt.UTC().Format("2 Jan 2006 15:04 MST")}
+			Created: e.CreatedAt.UTC().Format("2 Jan 2006 15:04 MST"), Held: held[e.ID], Final: e.FinalAt != nil}
 		loc := location(&e)
 		switch {
 		case items[i].Status == runoff.StatusDraft && e.OpensAt != nil:
@@ -43,7 +47,16 @@ func (s *Server) handleAdmin(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 	}
-	s.render(w, r, http.StatusOK, views.AdminList(p, items, notice))
+	list := views.AdminListPage{Items: items, Notice: notice, Waiting: -1}
+	if s.Backlog != nil {
+		// The broker not answering costs the dashboard one line, no more.
+		if n, err := s.Backlog.VotesWaiting(r.Context()); err == nil {
+			list.Waiting = n
+		} else {
+			s.Log.Warn("votes waiting", "err", err)
+		}
+	}
+	s.render(w, r, http.StatusOK, views.AdminList(p, list))
 	return nil
 }
 

@@ -75,6 +75,28 @@ func (f *fakeStore) DeadLetterByMessage(_ context.Context, id string) (*runoff.D
 	return nil, runoff.ErrNotFound
 }
 
+func (f *fakeStore) HeldByOwner(ctx context.Context, owner uuid.UUID) (map[uuid.UUID]int, error) {
+	f.mu.Lock()
+	var ids []uuid.UUID
+	for id, e := range f.elections {
+		if e.OwnerID == owner {
+			ids = append(ids, id)
+		}
+	}
+	f.mu.Unlock()
+	held := map[uuid.UUID]int{}
+	for _, id := range ids {
+		n, err := f.CountDeadLetters(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			held[id] = n
+		}
+	}
+	return held, nil
+}
+
 func (f *fakeStore) CountDeadLetters(ctx context.Context, electionID uuid.UUID) (int, error) {
 	dls, err := f.DeadLetters(ctx, electionID)
 	return len(dls), err

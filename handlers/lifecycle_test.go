@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"context"
 	"encoding/json"
 	"html"
 	"net/http"
@@ -212,3 +213,29 @@ func TestRevisionShown(t *testing.T) {
 		t.Errorf("footer lacks the revision")
 	}
 }
+
+// The dashboard: each election's state, schedule, final mark and held
+// messages; the ballots waiting across Runoff when the broker says.
+func TestDashboard(t *testing.T) {
+	waiting := backlog(7)
+	e := newEnvWith(t, func(s *handlers.Server) { s.Backlog = waiting })
+	c := e.client(t)
+	signUp(t, e, c, "org@example.org")
+	owner := e.store.organizers["org@example.org"].ID
+	el := e.addElection(owner, "A", "B")
+	closed, final := time.Now().Add(-time.Hour), time.Now()
+	e.store.mu.Lock()
+	el.Status, el.ClosedAt, el.FinalAt = runoff.StatusClosed, &closed, &final
+	e.store.dead = []runoff.DeadLetter{{ID: uuid.New(), ElectionID: &el.ID, RoutingKey: runoff.KeyVoteSubmit, Reason: "x", DeadAt: time.Now()}}
+	e.store.mu.Unlock()
+	_, body := get(t, c, e.srv.URL+"/admin")
+	for _, want := range []string{`<span class="badge closed">closed</span>`, "final count", ">1 held</a>", "7 ballots (across all elections on this Runoff) are waiting"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("dashboard lacks %q", want)
+		}
+	}
+}
+
+type backlog int
+
+func (b backlog) VotesWaiting(context.Context) (int, error) { return int(b), nil }

@@ -30,6 +30,12 @@ type DeadLetters interface {
 	DeadLetter(ctx context.Context, id uuid.UUID) (*runoff.DeadLetter, error)
 	DeadLetterByMessage(ctx context.Context, messageID string) (*runoff.DeadLetter, error)
 	CountDeadLetters(ctx context.Context, electionID uuid.UUID) (int, error)
+	HeldByOwner(ctx context.Context, owner uuid.UUID) (map[uuid.UUID]int, error)
+}
+
+// Backlog says how many ballots wait to be counted, for the dashboard.
+type Backlog interface {
+	VotesWaiting(ctx context.Context) (int, error)
 }
 
 // Accounts stores organizers: the one synchronous write.
@@ -55,9 +61,11 @@ type Server struct {
 	DeadLetters DeadLetters
 	Accounts    Accounts
 	Publisher   Publisher
-	Ready       map[string]Pinger
-	Sessions    sessions.Store
-	Log         *slog.Logger
+	// Backlog, if set, shows organizers how many ballots wait to be counted.
+	Backlog  Backlog
+	Ready    map[string]Pinger
+	Sessions sessions.Store
+	Log      *slog.Logger
 	// MaxFormBytes bounds a form body.
 	MaxFormBytes int64
 	// PasswordCost is bcrypt's cost; tests lower it.

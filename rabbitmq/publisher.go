@@ -304,3 +304,26 @@ func (p *Publisher) Close() error {
 	}
 	return nil
 }
+
+// VotesWaiting is how many ballots wait in the votes queue, for all
+// elections: what the worker has still to count. It asks the broker on a
+// channel of its own, since a failed passive declare closes its channel.
+func (p *Publisher) VotesWaiting(ctx context.Context) (int, error) {
+	p.mu.Lock()
+	if err := p.ensure(); err != nil {
+		p.mu.Unlock()
+		return 0, fmt.Errorf("rabbitmq: broker: %w", err)
+	}
+	conn := p.conn
+	p.mu.Unlock()
+	ch, err := conn.Channel()
+	if err != nil {
+		return 0, fmt.Errorf("rabbitmq: channel: %w", err)
+	}
+	defer ch.Close()
+	q, err := ch.QueueDeclarePassive(p.Topology.Votes, true, false, false, false, amqp.Table{amqp.QueueTypeArg: amqp.QueueTypeQuorum})
+	if err != nil {
+		return 0, fmt.Errorf("rabbitmq: inspect %s: %w", p.Topology.Votes, err)
+	}
+	return q.Messages, nil
+}

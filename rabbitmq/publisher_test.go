@@ -54,3 +54,24 @@ func TestEveryPublishedKeyIsRouted(t *testing.T) {
 		}
 	}
 }
+
+// The dashboard's backlog: ballots waiting in the votes queue.
+func TestVotesWaiting(t *testing.T) {
+	topo := rabbitmqtest.Topology(t)
+	pub := rabbitmq.NewPublisher(rabbitmqtest.URL(), topo, quiet())
+	defer pub.Close()
+	for range 3 {
+		if err := pub.Publish(context.Background(), runoff.KeyVoteSubmit, uuid.NewString(), []byte("{}")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rabbitmqtest.WaitFor(t, "three ballots waiting", func() bool {
+		n, err := pub.VotesWaiting(context.Background())
+		return err == nil && n == 3
+	})
+	down := rabbitmq.NewPublisher("amqp://guest:guest@127.0.0.1:1/", topo, quiet())
+	defer down.Close()
+	if _, err := down.VotesWaiting(context.Background()); err == nil {
+		t.Fatal("VotesWaiting with the broker down succeeded")
+	}
+}

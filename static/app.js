@@ -30,7 +30,21 @@
     form.addEventListener("change", update);
     update();
   }
+  // A link to share gets a copy button where the browser can copy.
+  function copyButton(button) {
+    if (!navigator.clipboard) return;
+    var status = button.parentNode.querySelector("[data-copy-status]");
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(button.dataset.copy).then(function () {
+        if (status) status.textContent = "Link copied.";
+      }, function () {
+        if (status) status.textContent = "Could not copy; select the link above instead.";
+      });
+    });
+  }
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("form[data-ballot]").forEach(ballot);
+    document.querySelectorAll("button[data-copy]").forEach(copyButton);
   });
 })();

@@ -362,3 +362,29 @@ func TestResultSnapshotKeepsReportAndModel(t *testing.T) {
 		t.Errorf("model came back as %+v", got.Model)
 	}
 }
+
+// The dashboard's held-message counts: per election of the organizer, not
+// requeued, and not another organizer's message naming the election.
+func TestHeldByOwner(t *testing.T) {
+	db, _ := storetest.MustOpen(t)
+	ctx := context.Background()
+	o, other := newOrganizer(t, db), newOrganizer(t, db)
+	m := electionMsg(o.ID, "A", "B")
+	if _, err := db.CreateElections(ctx, []runoff.ElectionCreate{m}); err != nil {
+		t.Fatal(err)
+	}
+	mk := func(organizer *uuid.UUID) runoff.DeadLetter {
+		return runoff.DeadLetter{ID: uuid.New(), ElectionID: &m.ElectionID, OrganizerID: organizer, RoutingKey: runoff.KeyVoteSubmit, Reason: "x", Body: []byte("{}"), DeadAt: time.Now()}
+	}
+	requeued := mk(nil)
+	if err := db.SaveDeadLetters(ctx, []runoff.DeadLetter{mk(nil), mk(&o.ID), mk(&other.ID), requeued}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.MarkRequeued(ctx, requeued.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	held, err := db.HeldByOwner(ctx, o.ID)
+	if err != nil || len(held) != 1 || held[m.ElectionID] != 2 {
+		t.Fatalf("held = %v, %v; want 2 for the election", held, err)
+	}
+}

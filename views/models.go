@@ -72,6 +72,17 @@ type ElectionItem struct {
 	Ballots  int64
 	Created  string
 	Schedule string // when it opens or closes, if scheduled
+	Held     int    // messages held, not yet requeued
+	Final    bool   // the count is final
+}
+
+// AdminListPage is the organizer's dashboard.
+type AdminListPage struct {
+	Items  []ElectionItem
+	Notice string
+	// Waiting is how many ballots wait to be counted across Runoff, or -1
+	// when unknown.
+	Waiting int
 }
 
 // ElectionAdmin is an election's admin page. Pending means the worker has

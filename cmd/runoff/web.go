@@ -48,6 +48,7 @@ func runWeb(ctx context.Context, cfg config, log *slog.Logger) error {
 		DeadLetters:    db,
 		Accounts:       db,
 		Publisher:      pub,
+		Backlog:        pub,
 		Ready:          map[string]handlers.Pinger{"postgres": db, "rabbitmq": pub},
 		Sessions:       handlers.NewCookieStore(cfg.SessionKey, cfg.SecureCookies),
 		Log:            log,
