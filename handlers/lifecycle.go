@@ -49,19 +49,14 @@ func (s *Server) handleElectionUpdate(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	form := func(err error, retry string) error {
-		return &formError{err: err, retry: retry, page: func(msg string) templ.Component {
-			v, verr := s.electionAdmin(r, e)
-			if verr != nil {
-				s.Log.Warn("admin page", "err", verr)
-			}
+		return s.onAdminPage(r, e, err, retry, func(v *views.ElectionAdmin, msg string) {
 			f.Message, f.Errors = msg, views.FieldErrors(errs)
 			if v.Edit != nil {
 				v.Edit = &f
 			} else {
 				v.Later = &f
 			}
-			return views.ElectionAdminPage(s.page(r, e.Title), v)
-		}}
+		})
 	}
 	if len(errs) > 0 {
 		return form(runoff.Invalid("The change could not be saved; see the marked fields.", errs), "")
@@ -93,14 +88,7 @@ func (s *Server) lifecycle(key string) handlerFunc {
 		m := runoff.ElectionAction{ChangeID: uuid.Must(uuid.NewV7()), ElectionID: e.ID, OrganizerID: organizerID(r.Context()),
 			At: time.Now().UTC(), Confirm: r.PostFormValue("confirm")}
 		form := func(err error, retry string) error {
-			return &formError{err: err, retry: retry, page: func(msg string) templ.Component {
-				v, verr := s.electionAdmin(r, e)
-				if verr != nil {
-					s.Log.Warn("admin page", "err", verr)
-				}
-				v.ChangeRefused = msg
-				return views.ElectionAdminPage(s.page(r, e.Title), v)
-			}}
+			return s.onAdminPage(r, e, err, retry, refusal)
 		}
 		if key == runoff.KeyElectionReopen {
 			if m.ClosesAt, err = parseLocal(r.PostFormValue("closes_at"), location(e)); err != nil {
@@ -125,3 +113,19 @@ func (s *Server) lifecycle(key string) handlerFunc {
 		return nil
 	}
 }
+
+// onAdminPage shows an error on the election's admin page, which show
+// adjusts with the message (a form's errors, or a refusal).
+func (s *Server) onAdminPage(r *http.Request, e *runoff.Election, err error, retry string, show func(v *views.ElectionAdmin, msg string)) error {
+	return &formError{err: err, retry: retry, page: func(msg string) templ.Component {
+		v, verr := s.electionAdmin(r, e)
+		if verr != nil {
+			s.Log.Warn("admin page", "err", verr)
+		}
+		show(&v, msg)
+		return views.ElectionAdminPage(s.page(r, e.Title), v)
+	}}
+}
+
+// refusal shows a message as the reason a change was not made.
+func refusal(v *views.ElectionAdmin, msg string) { v.ChangeRefused = msg }

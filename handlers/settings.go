@@ -33,25 +33,14 @@ func readElectionForm(r *http.Request) views.ElectionForm {
 		Timezone:    val("timezone"),
 		Draft:       r.PostFormValue("draft") != "",
 	}
-	d := runoff.DefaultSettings()
 	if f.Seats == "" {
 		f.Seats = "1"
 	}
-	if f.WinnerMode == "" {
-		f.WinnerMode = d.WinnerMode
-		if f.Seats != "1" {
-			f.WinnerMode = runoff.WinnerSTV
-		}
+	if f.WinnerMode == "" && f.Seats != "1" {
+		f.WinnerMode = runoff.WinnerSTV // the usual method for several seats
 	}
-	if f.Tiebreak == "" {
-		f.Tiebreak = d.Tiebreak
-	}
-	if f.Results == "" {
-		f.Results = d.Results
-	}
-	if f.Timezone == "" {
-		f.Timezone = d.Timezone
-	}
+	d := runoff.Settings{WinnerMode: f.WinnerMode, Tiebreak: f.Tiebreak, Results: f.Results, Timezone: f.Timezone}.WithDefaults()
+	f.WinnerMode, f.Tiebreak, f.Results, f.Timezone = d.WinnerMode, d.Tiebreak, d.Results, d.Timezone
 	return withChoices(f)
 }
 

@@ -8,11 +8,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/a-h/templ"
 	"github.com/google/uuid"
 
 	"github.com/runoff-vote/runoff"
-	"github.com/runoff-vote/runoff/views"
 )
 
 func tieVerb(kind string) string {
@@ -38,14 +36,7 @@ func (s *Server) handleTiebreak(w http.ResponseWriter, r *http.Request) error {
 		return notFoundf("There is no such round.")
 	}
 	form := func(err error, retry string) error {
-		return &formError{err: err, retry: retry, page: func(msg string) templ.Component {
-			v, verr := s.electionAdmin(r, e)
-			if verr != nil {
-				s.Log.Warn("admin page", "err", verr)
-			}
-			v.ChangeRefused = msg
-			return views.ElectionAdminPage(s.page(r, e.Title), v)
-		}}
+		return s.onAdminPage(r, e, err, retry, refusal)
 	}
 	snap, err := s.Elections.Result(r.Context(), e.ID)
 	if err != nil && !errors.Is(err, runoff.ErrNotFound) {

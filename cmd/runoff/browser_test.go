@@ -26,15 +26,10 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
-// A voter in a real browser: the enhancement script reads the ranking back
-// as it is marked, the ballot is cast while the worker is down, and the
-// receipt turns from queued to counted in place (htmx polling) once the
-// worker is back, with no reload.
-func TestBrowserVoteAndReceipt(t *testing.T) {
-	a := startApp(t)
-	electionID, _ := a.setUpElection("Apple", "Banana", "Cherry")
-	a.stopWorker()
-
+// newBrowser starts headless Chromium for the test, closed when it ends,
+// with a bound so a broken test cannot hang.
+func newBrowser(t *testing.T, bound time.Duration) context.Context {
+	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium(t)),
 		chromedp.NoSandbox, // CI runs as root
@@ -45,11 +40,22 @@ func TestBrowserVoteAndReceipt(t *testing.T) {
 		chromedp.UserDataDir(t.TempDir()),
 	)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
 	ctx, cancel := chromedp.NewContext(allocCtx)
-	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancelTimeout()
+	ctx, cancelTimeout := context.WithTimeout(ctx, bound)
+	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
+	return ctx
+}
+
+// A voter in a real browser: the enhancement script reads the ranking back
+// as it is marked, the ballot is cast while the worker is down, and the
+// receipt turns from queued to counted in place (htmx polling) once the
+// worker is back, with no reload.
+func TestBrowserVoteAndReceipt(t *testing.T) {
+	a := startApp(t)
+	electionID, _ := a.setUpElection("Apple", "Banana", "Cherry")
+	a.stopWorker()
+
+	ctx := newBrowser(t, 2*time.Minute)
 
 	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
 	err := chromedp.Do(ctx,
