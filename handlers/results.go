@@ -106,6 +106,9 @@ func resultsView(e *runoff.Election, snap *runoff.ResultSnapshot) views.Results 
 		Winners:  m.Winners,
 		Seats:    m.Seats, Method: m.Method, TiebreakRule: m.TiebreakRule,
 	}
+	if m.RandomSeed != nil {
+		v.TiebreakRule += fmt.Sprintf(" (random draws use seed %d, fixed when the election opened)", *m.RandomSeed)
+	}
 	for _, t := range m.TieBreaks {
 		v.TieBreaks = append(v.TieBreaks, t.Explanation)
 	}

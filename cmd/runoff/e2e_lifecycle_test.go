@@ -1,0 +1,79 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/runoff-vote/runoff/rabbitmq/rabbitmqtest"
+)
+
+// page fetches a page's body.
+func (a *app) page(c *http.Client, path string) string {
+	a.t.Helper()
+	resp, err := c.Get(a.base + path)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+// An election's whole life through the real web and worker: a draft
+// edited, opened, voted in, closed, its results kept from the public until
+// the close, and its count marked final.
+func TestElectionLifecycleEndToEnd(t *testing.T) {
+	a := startApp(t)
+	org := browser()
+	if code, _ := a.post(org, "/signup", url.Values{"email": {"life@example.org"}, "password": {"correct horse battery"}}); code != 303 {
+		t.Fatalf("signup: %d", code)
+	}
+	code, loc := a.post(org, "/admin/elections", url.Values{"title": {"Draft"}, "candidates": {"Ada\nGrace"}, "draft": {"on"}, "results": {"after_close"}})
+	if code != 303 {
+		t.Fatalf("create: %d", code)
+	}
+	id := strings.TrimPrefix(loc, "/admin/elections/")
+	rabbitmqtest.WaitFor(t, "draft stored", func() bool { return strings.Contains(a.page(org, loc), "Edit this draft") })
+	if body := a.page(browser(), "/e/"+id); !strings.Contains(body, "has not opened yet") || strings.Contains(body, "data-ballot") {
+		t.Fatalf("a draft's ballot page:\n%s", body)
+	}
+
+	waitSaved := func(what, loc string) {
+		t.Helper()
+		if !strings.Contains(loc, "?change=") {
+			t.Fatalf("%s: redirected to %s", what, loc)
+		}
+		rabbitmqtest.WaitFor(t, what+" saved", func() bool { return strings.Contains(a.page(org, loc), "Your change is saved.") })
+	}
+	_, loc = a.post(org, "/admin/elections/"+id, url.Values{"title": {"Board"}, "candidates": {"Ada\nGrace\nLinus"}, "results": {"after_close"}})
+	waitSaved("edit", loc)
+	_, loc = a.post(org, "/admin/elections/"+id+"/open", nil)
+	waitSaved("open", loc)
+
+	body := a.page(browser(), "/e/"+id)
+	ids := map[string]string{}
+	for _, m := range optionRE.FindAllStringSubmatch(body, -1) {
+		ids[m[2]] = m[1]
+	}
+	if len(ids) != 3 || !strings.Contains(body, "<h1>Board</h1>") {
+		t.Fatalf("the opened ballot shows %v:\n%s", ids, body)
+	}
+	for _, r := range [][]string{{"Grace", "Ada"}, {"Grace"}, {"Ada", "Linus"}} {
+		a.vote(id, ids, r)
+	}
+	if body := a.page(browser(), "/e/"+id+"/results"); !strings.Contains(body, "publishes these results when voting closes") {
+		t.Fatalf("public results while open:\n%s", body)
+	}
+	_, loc = a.post(org, "/admin/elections/"+id+"/close", nil)
+	waitSaved("close", loc)
+	if code, _ := a.post(browser(), "/e/"+id+"/ballots", url.Values{"rank1": {ids["Ada"]}}); code != http.StatusUnprocessableEntity {
+		t.Fatalf("a ballot after the close: %d", code)
+	}
+	rabbitmqtest.WaitFor(t, "public results, final", func() bool {
+		body := a.page(browser(), "/e/"+id+"/results")
+		return strings.Contains(body, "<strong>Grace</strong>") && strings.Contains(body, "Final count")
+	})
+}
