@@ -239,3 +239,19 @@ func TestDashboard(t *testing.T) {
 type backlog int
 
 func (b backlog) VotesWaiting(context.Context) (int, error) { return int(b), nil }
+
+// A random tie-break's seed is shown with the results, so anyone can
+// check the draw.
+func TestResultsShowTheSeed(t *testing.T) {
+	e := newEnv(t)
+	el := e.addElection(uuid.New(), "A", "B")
+	seed := int64(424242)
+	e.store.mu.Lock()
+	el.Settings = runoff.DefaultSettings()
+	e.store.results[el.ID] = &runoff.ResultSnapshot{ElectionID: el.ID, BallotsCounted: 1, Report: []byte(`{}`), ComputedAt: time.Now(),
+		Model: runoff.Results{Seats: 1, Winners: []string{"A"}, Candidates: []string{"A", "B"}, TiebreakRule: "Drawn at random", RandomSeed: &seed}}
+	e.store.mu.Unlock()
+	if _, body := get(t, e.srv.Client(), e.srv.URL+"/e/"+el.ID.String()+"/results"); !strings.Contains(body, "When candidates tie: Drawn at random (random draws use seed 424242, fixed when the election opened).") {
+		t.Fatalf("results lack the seed:\n%s", body)
+	}
+}
