@@ -120,7 +120,10 @@ type ResultSnapshot struct {
 	BallotsCounted int64
 	Report         []byte
 	Model          Results
-	ComputedAt     time.Time
+	// Rules are the counting rules under RCTab's names (JSON), which
+	// runoff tabulate --rules reads.
+	Rules      []byte
+	ComputedAt time.Time
 }
 
 // ElectionCreate is the body of an election.create message. Draft keeps

@@ -60,6 +60,7 @@ type Server struct {
 	Elections   Elections
 	DeadLetters DeadLetters
 	Accounts    Accounts
+	Records     Records
 	Publisher   Publisher
 	// Backlog, if set, shows organizers how many ballots wait to be counted.
 	Backlog  Backlog
@@ -85,7 +86,7 @@ type Server struct {
 // A dependency left unset is a wiring mistake, reported at start rather than
 // as a 500 on the first request that needs it.
 func (s *Server) Handler() http.Handler {
-	for name, dep := range map[string]any{"Elections": s.Elections, "DeadLetters": s.DeadLetters, "Accounts": s.Accounts,
+	for name, dep := range map[string]any{"Elections": s.Elections, "DeadLetters": s.DeadLetters, "Accounts": s.Accounts, "Records": s.Records,
 		"Publisher": s.Publisher, "Sessions": s.Sessions, "Log": s.Log} {
 		if dep == nil {
 			panic("handlers: Server." + name + " is not set")
@@ -111,6 +112,9 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /admin/elections/{id}/reopen", h(s.organizer(s.lifecycle(runoff.KeyElectionReopen))))
 	mux.Handle("POST /admin/elections/{id}/delete", h(s.organizer(s.lifecycle(runoff.KeyElectionDelete))))
 	mux.Handle("POST /admin/elections/{id}/ties/{round}", h(s.organizer(s.handleTiebreak)))
+	mux.Handle("GET /admin/elections/{id}/audit", h(s.organizer(s.handleAudit)))
+	mux.Handle("GET /admin/elections/{id}/ballots.csv", h(s.organizer(s.handleBallotsCSV)))
+	mux.Handle("GET /admin/elections/{id}/rules.json", h(s.organizer(s.handleRulesJSON)))
 	mux.Handle("GET /admin/elections/{id}/dead-letters", h(s.organizer(s.handleDeadLetters)))
 	mux.Handle("POST /admin/elections/{id}/dead-letters/{dlID}/requeue", h(s.organizer(s.handleRequeue)))
 
@@ -119,6 +123,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /b/{ballotID}", h(s.handleReceipt))
 	mux.Handle("GET /e/{id}/results", h(s.handleResults))
 	mux.Handle("GET /e/{id}/results.json", h(s.handleResultsJSON))
+	mux.Handle("GET /e/{id}/results.csv", h(s.handleResultsCSV))
+	mux.Handle("GET /e/{id}/results/print", h(s.handleResultsPrint))
 
 	if s.MetricsHandler != nil {
 		mux.Handle("GET /metrics", RequireToken(s.MetricsToken, s.MetricsHandler))

@@ -33,6 +33,10 @@ const parseWriteIn = -2 // temporary mark for write-ins while candidates may sti
 // weighted distinct rankings. Cells: empty, a candidate name, names joined by
 // "|" (an overvote with known marks), or the literal "overvote".
 //
+// A name written "'=…" (an apostrophe before a formula's first character,
+// as Runoff's exports neutralise such cells) is read without the
+// apostrophe.
+//
 // Names are looked up in rules.Candidates. A name not listed counts as an
 // undeclared write-in when rules.UndeclaredWriteIn.Enabled, is added as a new
 // candidate when rules.CandidatesFromBallots (rules.Candidates is then
@@ -130,6 +134,7 @@ func ParseCSV(data []byte, rules *Rules) (*Contest, error) {
 				if len(part) == 0 {
 					return nil, &CSVError{Line: line, Column: ci + 1, Err: fmt.Errorf("empty name in overvote %q", v)}
 				}
+				part = unneutralise(part)
 				idx, ok := names[string(part)]
 				if !ok {
 					switch {
@@ -170,6 +175,16 @@ func ParseCSV(data []byte, rules *Rules) (*Contest, error) {
 		}
 	}
 	return &Contest{Candidates: slices.Clone(rules.Candidates), set: set, hasWriteIn: uwi}, nil
+}
+
+// unneutralise reads a cell that a spreadsheet-safe export wrote as
+// "'=…" (an apostrophe before =, +, -, @, a tab or a carriage return, so
+// that no spreadsheet runs it as a formula) as the name it stands for.
+func unneutralise(b []byte) []byte {
+	if len(b) > 1 && b[0] == '\'' && bytes.IndexByte([]byte("=+-@\t\r"), b[1]) >= 0 {
+		return b[1:]
+	}
+	return b
 }
 
 type csvCell struct {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
@@ -12,8 +13,8 @@ import (
 // recordChangeSQL records a change as carried out; a change recorded
 // before (a redelivery) inserts nothing.
 const recordChangeSQL = `
-INSERT INTO election_changes (id, election_id, organizer_id, action, requested_at)
-VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`
+INSERT INTO election_changes (id, election_id, organizer_id, action, requested_at, detail)
+VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`
 
 const lockElectionSQL = `SELECT ` + electionColumns + ` FROM elections WHERE id = $1 FOR UPDATE`
 
@@ -33,10 +34,12 @@ func lockElection(ctx context.Context, tx *sqlx.Tx, id uuid.UUID) (*runoff.Elect
 	return &e, nil
 }
 
-// recordChange records a change in the transaction; done reports that it
-// had been carried out before.
-func recordChange(ctx context.Context, tx *sqlx.Tx, id, electionID, organizerID uuid.UUID, action string, at any) (done bool, err error) {
-	res, err := tx.ExecContext(ctx, recordChangeSQL, id, electionID, organizerID, action, at)
+// recordChange records a change in the transaction, for the page that
+// waits for it and for the audit log; done reports that it had been
+// carried out before. detail says what it did, in words, where the action
+// alone does not.
+func recordChange(ctx context.Context, tx *sqlx.Tx, id, electionID, organizerID uuid.UUID, action string, at any, detail ...string) (done bool, err error) {
+	res, err := tx.ExecContext(ctx, recordChangeSQL, id, electionID, organizerID, action, at, strings.Join(detail, " "))
 	if err != nil {
 		return false, err
 	}

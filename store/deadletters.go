@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -71,10 +72,23 @@ func (s *DB) DeadLetterByMessage(ctx context.Context, messageID string) (*runoff
 	return &dl, nil
 }
 
-// MarkRequeued records that a dead letter was published again.
-func (s *DB) MarkRequeued(ctx context.Context, id uuid.UUID, at time.Time) error {
-	if _, err := s.db.ExecContext(ctx, `UPDATE dead_letters SET requeued_at = $2 WHERE id = $1 AND requeued_at IS NULL`, id, at); err != nil {
-		return wrapf(err, "requeue %s", id)
+// MarkRequeued records that a dead letter was published again, at the
+// organizer's request, in its election's audit log too.
+func (s *DB) MarkRequeued(ctx context.Context, dl *runoff.DeadLetter, by uuid.UUID, at time.Time) error {
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE dead_letters SET requeued_at = $2 WHERE id = $1 AND requeued_at IS NULL`, dl.ID, at)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 || dl.ElectionID == nil {
+			return nil
+		}
+		detail := fmt.Sprintf("Requeued a held %s message (%s), held because: %s", dl.RoutingKey, dl.MessageID, dl.Reason)
+		_, err = recordChange(ctx, tx, uuid.NewSHA1(dl.ID, []byte("requeue")), *dl.ElectionID, by, runoff.KeyDeadLetterRequeue, at, detail)
+		return err
+	})
+	if err != nil {
+		return wrapf(err, "requeue %s", dl.ID)
 	}
 	return nil
 }

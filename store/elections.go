@@ -102,6 +102,9 @@ func (s *DB) CreateElections(ctx context.Context, ms []runoff.ElectionCreate) ([
 			if err := insertCandidates(ctx, tx, m.ElectionID, m.Candidates); err != nil {
 				return err
 			}
+			if _, err := recordChange(ctx, tx, m.ElectionID, m.ElectionID, m.OwnerID, runoff.KeyElectionCreate, m.RequestedAt); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

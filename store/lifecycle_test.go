@@ -207,3 +207,65 @@ func TestDeleteLeavesNothing(t *testing.T) {
 		}
 	}
 }
+
+// Every organizer action on an election is in its audit log, with who and
+// when, once however often its message arrived.
+func TestAuditLog(t *testing.T) {
+	db, _ := storetest.MustOpen(t)
+	ctx := context.Background()
+	o := newOrganizer(t, db)
+	m := electionMsg(o.ID, "A", "B")
+	m.Draft = true
+	m.Settings.Tiebreak = runoff.TiebreakAsk
+	for range 2 {
+		if _, err := db.CreateElections(ctx, []runoff.ElectionCreate{m}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	up := runoff.ElectionUpdate{ChangeID: uuid.Must(uuid.NewV7()), ElectionID: m.ElectionID, OrganizerID: o.ID, Title: "Board", Seats: 1,
+		Candidates: m.Candidates, Settings: m.Settings, RequestedAt: time.Now()}
+	if out, err := db.UpdateElection(ctx, up); err != nil || out.Dead != "" {
+		t.Fatalf("update: %+v %v", out, err)
+	}
+	for _, key := range []string{runoff.KeyElectionOpen, runoff.KeyElectionClose, runoff.KeyElectionReopen} {
+		if dead := act(t, db, key, runoff.ElectionAction{ElectionID: m.ElectionID, OrganizerID: o.ID, At: time.Now()}); dead != "" {
+			t.Fatal(dead)
+		}
+	}
+	wait := &runoff.TieWait{Round: 1, Kind: runoff.TieElimination, Tied: []string{"A", "B"}, Votes: "1"}
+	if err := db.SaveResult(ctx, runoff.ResultSnapshot{ElectionID: m.ElectionID, BallotsCounted: 2, Report: []byte("{}"), Model: runoff.Results{Waiting: wait}}); err != nil {
+		t.Fatal(err)
+	}
+	tie := runoff.TieDecision{ID: uuid.Must(uuid.NewV7()), Election: m.ElectionID, Round: 1, Kind: runoff.TieElimination, Tied: []string{"A", "B"}, Selected: "B", DecidedBy: o.ID, DecidedAt: time.Now()}
+	for range 2 {
+		if out, err := db.DecideTie(ctx, tie); err != nil || out.Dead != "" {
+			t.Fatalf("tie: %+v %v", out, err)
+		}
+	}
+	dl := runoff.DeadLetter{ID: uuid.New(), ElectionID: &m.ElectionID, MessageID: "ballot-1", RoutingKey: runoff.KeyVoteSubmit, Reason: "no such candidate", Body: []byte("{}"), DeadAt: time.Now()}
+	if err := db.SaveDeadLetters(ctx, []runoff.DeadLetter{dl}); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := db.MarkRequeued(ctx, &dl, o.ID, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	log, err := db.AuditLog(ctx, m.ElectionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range log {
+		if e.By != o.Email {
+			t.Errorf("%s by %q", e.Action, e.By)
+		}
+		got = append(got, e.Action+": "+e.Detail)
+	}
+	want := []string{runoff.KeyElectionCreate + ": ", runoff.KeyElectionUpdate + ": ", runoff.KeyElectionOpen + ": ", runoff.KeyElectionClose + ": ", runoff.KeyElectionReopen + ": ",
+		runoff.KeyElectionTiebreak + ": Chose B to be eliminated in round 1, where A and B were tied.",
+		runoff.KeyDeadLetterRequeue + ": Requeued a held vote.submit message (ballot-1), held because: no such candidate"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("audit log:\n%q\nwant\n%q", got, want)
+	}
+}

@@ -73,10 +73,11 @@ func (s *DB) Tally(ctx context.Context, id uuid.UUID) (*Tally, error) {
 // Counts only grow, so a snapshot never replaces one computed from more
 // ballots: two workers recomputing at once cannot move results backwards.
 const saveResultSQL = `
-INSERT INTO results (election_id, ballots_counted, report, model, computed_at)
-VALUES ($1, $2, $3, $4, COALESCE($5, now()))
+INSERT INTO results (election_id, ballots_counted, report, model, computed_at, rules)
+VALUES ($1, $2, $3, $4, COALESCE($5, now()), $6)
 ON CONFLICT (election_id) DO UPDATE
-SET ballots_counted = EXCLUDED.ballots_counted, report = EXCLUDED.report, model = EXCLUDED.model, computed_at = EXCLUDED.computed_at
+SET ballots_counted = EXCLUDED.ballots_counted, report = EXCLUDED.report, model = EXCLUDED.model,
+    computed_at = EXCLUDED.computed_at, rules = EXCLUDED.rules
 WHERE results.ballots_counted <= EXCLUDED.ballots_counted`
 
 // SaveResult stores a results snapshot unless a newer one is there.
@@ -89,20 +90,20 @@ func (s *DB) SaveResult(ctx context.Context, r runoff.ResultSnapshot) error {
 	if !r.ComputedAt.IsZero() {
 		computed = &r.ComputedAt
 	}
-	if _, err := s.db.ExecContext(ctx, saveResultSQL, r.ElectionID, r.BallotsCounted, r.Report, model, computed); err != nil {
+	if _, err := s.db.ExecContext(ctx, saveResultSQL, r.ElectionID, r.BallotsCounted, r.Report, model, computed, string(r.Rules)); err != nil {
 		return wrapf(err, "save result %s", r.ElectionID)
 	}
 	return nil
 }
 
-const resultSQL = `SELECT ballots_counted, report, model, computed_at FROM results WHERE election_id = $1 AND model IS NOT NULL`
+const resultSQL = `SELECT ballots_counted, report, model, computed_at, rules FROM results WHERE election_id = $1 AND model IS NOT NULL`
 
 // Result reads an election's last results snapshot. One from before the
 // results model (which the worker is about to replace) is not found.
 func (s *DB) Result(ctx context.Context, id uuid.UUID) (*runoff.ResultSnapshot, error) {
 	r := runoff.ResultSnapshot{ElectionID: id}
 	var model []byte
-	err := s.db.QueryRowContext(ctx, resultSQL, id).Scan(&r.BallotsCounted, &r.Report, &model, &r.ComputedAt)
+	err := s.db.QueryRowContext(ctx, resultSQL, id).Scan(&r.BallotsCounted, &r.Report, &model, &r.ComputedAt, &r.Rules)
 	if err != nil {
 		return nil, notFound(err, "result "+id.String())
 	}

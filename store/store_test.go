@@ -380,7 +380,7 @@ func TestHeldByOwner(t *testing.T) {
 	if err := db.SaveDeadLetters(ctx, []runoff.DeadLetter{mk(nil), mk(&o.ID), mk(&other.ID), requeued}); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.MarkRequeued(ctx, requeued.ID, time.Now()); err != nil {
+	if err := db.MarkRequeued(ctx, &requeued, o.ID, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	held, err := db.HeldByOwner(ctx, o.ID)

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -62,7 +64,8 @@ func (s *DB) DecideTie(ctx context.Context, m runoff.TieDecision) (out Outcome, 
 		if out.Dead = runoff.DecideTiebreak(e, waiting, m); out.Dead != "" {
 			return nil
 		}
-		if done, err := recordChange(ctx, tx, m.ID, e.ID, m.DecidedBy, runoff.KeyElectionTiebreak, m.DecidedAt); err != nil || done {
+		detail := fmt.Sprintf("Chose %s to be %s in round %d, where %s were tied.", m.Selected, verb(m.Kind), m.Round, strings.Join(m.Tied, " and "))
+		if done, err := recordChange(ctx, tx, m.ID, e.ID, m.DecidedBy, runoff.KeyElectionTiebreak, m.DecidedAt, detail); err != nil || done {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, insertTieDecisionSQL, m.ID, e.ID, m.Pass, m.Round, m.Kind, pq.Array(m.Tied), m.Selected, m.DecidedBy, m.DecidedAt); err != nil {
@@ -133,4 +136,11 @@ func (s *DB) Seal(ctx context.Context, seal runoff.VoteSeal) error {
 		return wrapf(err, "seal %s", seal.ElectionID)
 	}
 	return nil
+}
+
+func verb(kind string) string {
+	if kind == runoff.TieElection {
+		return "elected"
+	}
+	return "eliminated"
 }

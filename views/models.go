@@ -218,3 +218,23 @@ type ErrorPage struct {
 	Heading string
 	Message string
 }
+
+// AuditPage is an election's audit log.
+type AuditPage struct {
+	ElectionID string
+	Title      string
+	Entries    []AuditEntry
+}
+
+// AuditEntry is one organizer action.
+type AuditEntry struct {
+	What, Detail, By, When, Done string
+}
+
+// PrintSummary is the printable results summary.
+type PrintSummary struct {
+	Results     Results
+	Description string
+	Printed     string
+	URL         string
+}

@@ -126,9 +126,9 @@ func (f *fakeRequeueStore) Election(_ context.Context, id uuid.UUID) (*runoff.El
 	return nil, runoff.ErrNotFound
 }
 
-func (f *fakeRequeueStore) MarkRequeued(_ context.Context, id uuid.UUID, at time.Time) error {
-	f.marked = append(f.marked, id)
-	f.dls[id].RequeuedAt = &at
+func (f *fakeRequeueStore) MarkRequeued(_ context.Context, dl *runoff.DeadLetter, _ uuid.UUID, at time.Time) error {
+	f.marked = append(f.marked, dl.ID)
+	f.dls[dl.ID].RequeuedAt = &at
 	return nil
 }
 

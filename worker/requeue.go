@@ -15,7 +15,7 @@ import (
 type RequeueStore interface {
 	DeadLetter(ctx context.Context, id uuid.UUID) (*runoff.DeadLetter, error)
 	Election(ctx context.Context, id uuid.UUID) (*runoff.Election, error)
-	MarkRequeued(ctx context.Context, id uuid.UUID, at time.Time) error
+	MarkRequeued(ctx context.Context, dl *runoff.DeadLetter, by uuid.UUID, at time.Time) error
 }
 
 // Publisher publishes a message and returns once the broker confirmed it.
@@ -78,5 +78,5 @@ func (h *Requeues) requeue(ctx context.Context, msg runoff.Message) (string, err
 		return "", err
 	}
 	h.Log.Info("dead letter requeued", "dead_letter_id", dl.ID, "message_id", dl.MessageID, "election_id", e.ID)
-	return "", h.Store.MarkRequeued(ctx, dl.ID, time.Now())
+	return "", h.Store.MarkRequeued(ctx, dl, m.OrganizerID, time.Now())
 }

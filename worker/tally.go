@@ -3,6 +3,7 @@ package worker
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -71,8 +72,12 @@ func Count(t *store.Tally) (runoff.ResultSnapshot, error) {
 	if err := res.WriteJSON(&buf, rcv.ReportMeta{Contest: e.Title, Date: e.CreatedAt.UTC().Format("2006-01-02")}); err != nil {
 		return runoff.ResultSnapshot{}, fmt.Errorf("worker: report %s: %w", e.ID, err)
 	}
+	rulesJSON, err := json.MarshalIndent(rules, "", "  ")
+	if err != nil {
+		return runoff.ResultSnapshot{}, fmt.Errorf("worker: rules of %s: %w", e.ID, err)
+	}
 	snap := runoff.ResultSnapshot{ElectionID: e.ID, BallotsCounted: e.BallotsCounted, Report: buf.Bytes(),
-		Model: resultsModel(e, rules, res), ComputedAt: t.ReadAt}
+		Model: resultsModel(e, rules, res), Rules: rulesJSON, ComputedAt: t.ReadAt}
 	if ask != nil {
 		snap.Model.Waiting = &runoff.TieWait{Pass: ask.Pass, Round: ask.Round, Kind: string(ask.Kind), Tied: ask.Candidates, Votes: ask.Votes.String()}
 	}

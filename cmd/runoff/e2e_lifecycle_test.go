@@ -1,13 +1,21 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/runoff-vote/runoff/rabbitmq/rabbitmqtest"
+	"github.com/runoff-vote/runoff/rcv"
 )
 
 // page fetches a page's body.
@@ -76,4 +84,55 @@ func TestElectionLifecycleEndToEnd(t *testing.T) {
 		body := a.page(browser(), "/e/"+id+"/results")
 		return strings.Contains(body, "<strong>Grace</strong>") && strings.Contains(body, "Final count")
 	})
+}
+
+// The organizer's exports count again to the same result: the counted
+// ballots (a formula-like name neutralised) and the rules, through
+// runoff tabulate, give the rounds the site shows.
+func TestExportsCountAgain(t *testing.T) {
+	a := startApp(t)
+	org := browser()
+	if code, _ := a.post(org, "/signup", url.Values{"email": {"exports@example.org"}, "password": {"correct horse battery"}}); code != 303 {
+		t.Fatalf("signup: %d", code)
+	}
+	_, loc := a.post(org, "/admin/elections", url.Values{"title": {"Exports"}, "candidates": {"=HYPERLINK(\"x\")\nGrace\nLinus"}})
+	id := strings.TrimPrefix(loc, "/admin/elections/")
+	rabbitmqtest.WaitFor(t, "election stored", func() bool { return strings.Contains(a.page(org, loc), "/e/"+id) })
+	body := a.page(browser(), "/e/"+id)
+	ids := map[string]string{}
+	for _, m := range optionRE.FindAllStringSubmatch(body, -1) {
+		ids[html.UnescapeString(m[2])] = m[1]
+	}
+	rankings := [][]string{{"Grace", "Linus"}, {"=HYPERLINK(\"x\")"}, {"Linus", "=HYPERLINK(\"x\")"}, {"Grace"}, {"Linus", "Grace"}, {"=HYPERLINK(\"x\")", "Linus"}, {"Linus"}}
+	for _, r := range rankings {
+		a.vote(id, ids, r)
+	}
+	rabbitmqtest.WaitFor(t, "all counted", func() bool {
+		var rep rcv.Report
+		return json.Unmarshal([]byte(a.page(browser(), "/e/"+id+"/results.json")), &rep) == nil &&
+			rep.Summary.TotalNumBallots == fmt.Sprint(len(rankings))
+	})
+	dir := t.TempDir()
+	ballots := a.page(org, "/admin/elections/"+id+"/ballots.csv")
+	if !strings.Contains(ballots, `"'=HYPERLINK(""x"")"`) {
+		t.Fatalf("ballots.csv does not neutralise the formula:\n%s", ballots)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "ballots.csv"), []byte(ballots), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "rules.json"), []byte(a.page(org, "/admin/elections/"+id+"/rules.json")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	if err := run(context.Background(), []string{"tabulate", "--rules", filepath.Join(dir, "rules.json"), filepath.Join(dir, "ballots.csv")}, func(string) string { return "" }, &out, io.Discard); err != nil {
+		t.Fatalf("tabulate: %v", err)
+	}
+	var again rcv.Report
+	if err := json.Unmarshal([]byte(out.String()), &again); err != nil {
+		t.Fatal(err)
+	}
+	site := a.report(id)
+	if !reflect.DeepEqual(again.Results, site.Results) || !reflect.DeepEqual(again.Runoff.Winners, site.Runoff.Winners) {
+		t.Fatalf("counted again:\n%+v\nthe site:\n%+v", again.Results, site.Results)
+	}
 }

@@ -47,6 +47,7 @@ func runWeb(ctx context.Context, cfg config, log *slog.Logger) error {
 		Elections:      db,
 		DeadLetters:    db,
 		Accounts:       db,
+		Records:        db,
 		Publisher:      pub,
 		Backlog:        pub,
 		Ready:          map[string]handlers.Pinger{"postgres": db, "rabbitmq": pub},

@@ -24,3 +24,11 @@ ALTER TABLE elections
     -- When the worker last sent the seal that marks it final through the
     -- votes queue.
     ADD COLUMN sealed_at  timestamptz;
+
+-- The audit log reads election_changes; a change's detail says what it
+-- did in words (the candidate chosen in a tie, what a requeue carried).
+ALTER TABLE election_changes ADD COLUMN detail text NOT NULL DEFAULT '';
+
+-- The rules a count was made by, under RCTab's names, so that an export
+-- of the ballots can be counted again with runoff tabulate --rules.
+ALTER TABLE results ADD COLUMN rules text NOT NULL DEFAULT '';
