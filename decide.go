@@ -135,7 +135,8 @@ type Transition struct {
 	// ClearOpensAt drops a scheduled opening that an opening by hand
 	// overtook.
 	ClearOpensAt bool
-	// DrawSeed asks for a random tie-break's seed to be drawn now.
+	// DrawSeed asks for a random tie-break's seed to be drawn now, if the
+	// election has none yet (one is drawn when a random rule is saved).
 	DrawSeed bool
 	Delete   bool
 }

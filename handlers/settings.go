@@ -182,7 +182,8 @@ func describeSettings(v *views.ElectionAdmin, e *runoff.Election) {
 		v.Seats = "1 seat"
 	}
 	v.Tiebreak = label(runoff.Tiebreaks, e.Tiebreak)
-	if e.RandomSeed != nil {
+	if e.RandomSeed != nil && e.StateAt(time.Now()) != runoff.StatusDraft {
+		// Drawn when the random rule is saved, shown once voting opens.
 		v.Tiebreak += fmt.Sprintf(" (seed %d)", *e.RandomSeed)
 	}
 	v.Ranks = "Voters may rank every candidate"

@@ -54,7 +54,7 @@ INSERT INTO elections (id, owner_id, title, description, seats, created_at, stat
     winner_mode, tiebreak, max_ranks, results_visibility, access, opens_at, closes_at, timezone, random_seed)
 VALUES (:id, :owner_id, :title, :description, :seats, :created_at, :status, :opened_at,
     :winner_mode, :tiebreak, :max_ranks, :results_visibility, :access, :opens_at, :closes_at, :timezone,
-    CASE WHEN :status = 'open' AND :tiebreak IN ('random', 'previousRoundCountsThenRandom') THEN CAST(random() * 9e15 AS bigint) END)
+    CASE WHEN :tiebreak IN ('random', 'previousRoundCountsThenRandom') THEN CAST(random() * 9e15 AS bigint) END)
 ON CONFLICT (id) DO NOTHING`
 
 const insertCandidatesSQL = `

@@ -81,19 +81,20 @@ func TestDraftEditOpenCloseReopen(t *testing.T) {
 	}
 	e, _ := db.Election(ctx, m.ElectionID)
 	if e.Title != "Board" || e.Seats != 2 || len(e.Candidates) != 3 || e.Candidates[2].Description != "about Z" || e.WinnerMode != runoff.WinnerSTV ||
-		e.Results != runoff.ResultsAfterClose || e.Timezone != "Europe/Paris" || e.RandomSeed != nil {
+		e.Results != runoff.ResultsAfterClose || e.Timezone != "Europe/Paris" || e.RandomSeed == nil {
 		t.Fatalf("after edit: %+v", e)
 	}
 
 	if dead := act(t, db, runoff.KeyElectionOpen, runoff.ElectionAction{ElectionID: m.ElectionID, OrganizerID: stranger.ID, At: time.Now()}); dead == "" {
 		t.Fatal("a stranger opened the election")
 	}
+	seed := *e.RandomSeed // drawn when the random rule was saved, kept at the opening
 	opened := time.Now()
 	if dead := act(t, db, runoff.KeyElectionOpen, runoff.ElectionAction{ElectionID: m.ElectionID, OrganizerID: o.ID, At: opened}); dead != "" {
 		t.Fatal(dead)
 	}
 	e, _ = db.Election(ctx, m.ElectionID)
-	if e.StateAt(time.Now()) != runoff.StatusOpen || e.OpenedAt == nil || e.RandomSeed == nil {
+	if e.StateAt(time.Now()) != runoff.StatusOpen || e.OpenedAt == nil || e.RandomSeed == nil || *e.RandomSeed != seed {
 		t.Fatalf("after open: %+v", e)
 	}
 	// Once open, the candidates are frozen.
