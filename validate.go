@@ -142,8 +142,10 @@ func validateContents(title, description string, seats int, candidates []Candida
 		fields["title"] = "Give the election a title."
 	case utf8.RuneCountInString(title) > MaxTitle:
 		fields["title"] = fmt.Sprintf("The title can be at most %d characters.", MaxTitle)
-	case !isText(title):
-		fields["title"] = "The title is not valid text."
+	case hidden(title, false):
+		fields["title"] = "The title holds an invisible or direction-changing character (such as a zero-width space); type it plainly."
+	case !visible(title):
+		fields["title"] = "The title has no visible character."
 	}
 	if utf8.RuneCountInString(description) > MaxDescription || !isText(description) {
 		fields["description"] = fmt.Sprintf("The description can be at most %d characters of text.", MaxDescription)
@@ -197,12 +199,14 @@ func validateCandidates(cs []Candidate) string {
 	seenID := make(map[uuid.UUID]bool, len(cs))
 	for i, c := range cs {
 		name := strings.TrimSpace(c.Name)
-		key := strings.ToLower(name)
+		key := nameKey(name)
 		switch {
 		case name == "":
 			return fmt.Sprintf("Candidate %d has no name.", i+1)
-		case !isText(name):
-			return fmt.Sprintf("Candidate %d's name is not valid text.", i+1)
+		case hidden(name, false):
+			return fmt.Sprintf("Candidate %d's name holds an invisible or direction-changing character (such as a zero-width space); type it plainly.", i+1)
+		case !visible(name):
+			return fmt.Sprintf("Candidate %d's name has no visible character.", i+1)
 		case utf8.RuneCountInString(name) > MaxCandidateName:
 			return fmt.Sprintf("Candidate %d's name is longer than %d characters.", i+1, MaxCandidateName)
 		case seenName[key]:
@@ -211,7 +215,7 @@ func validateCandidates(cs []Candidate) string {
 			return fmt.Sprintf("Candidate %d needs its own ID.", i+1)
 		case c.Position != i:
 			return fmt.Sprintf("Candidate %d is out of order.", i+1)
-		case utf8.RuneCountInString(c.Description) > MaxCandidateDescription || !isText(c.Description) || strings.ContainsAny(c.Description, "\r\n"):
+		case utf8.RuneCountInString(c.Description) > MaxCandidateDescription || hidden(c.Description, false):
 			return fmt.Sprintf("%s's description must be one line of at most %d characters.", name, MaxCandidateDescription)
 		}
 		seenName[key] = true
@@ -249,7 +253,7 @@ func ValidateRanking(e *Election, ranking []uuid.UUID) error {
 
 // NormalizeEmail lower-cases and trims an address, and checks its form.
 func NormalizeEmail(s string) (string, error) {
-	s = strings.ToLower(strings.TrimSpace(s))
+	s = strings.ToLower(CleanText(s))
 	if s == "" || len(s) > MaxEmail {
 		return "", Invalid("Enter your email address.", map[string]string{"email": "Enter a valid email address."})
 	}
@@ -290,9 +294,10 @@ func Ordinal(n int) string {
 	return fmt.Sprintf("%d%s", n, suffix)
 }
 
-// isText reports valid UTF-8 without NUL bytes, which Postgres text refuses.
+// isText reports text of several lines that holds nothing hidden (see
+// hidden); it excludes NUL bytes, which Postgres text refuses.
 func isText(s string) bool {
-	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
+	return !hidden(s, true)
 }
 
 // plural writes "1 seat", "2 seats".

@@ -70,7 +70,7 @@ type electionContents struct {
 // is for the domain's validation.
 func parseElectionForm(f views.ElectionForm) (c electionContents, errs map[string]string) {
 	errs = map[string]string{}
-	c.title, c.description = strings.TrimSpace(f.Title), strings.TrimSpace(f.Description)
+	c.title, c.description = runoff.CleanText(f.Title), runoff.CleanText(f.Description)
 	var err error
 	if c.seats, err = strconv.Atoi(f.Seats); err != nil {
 		errs["seats"] = "Enter the number of seats as a whole number."
@@ -103,8 +103,8 @@ func parseCandidates(text string) []runoff.Candidate {
 	var cs []runoff.Candidate
 	for _, line := range runoff.SplitCandidates(text) {
 		name, desc, _ := strings.Cut(line, "|")
-		cs = append(cs, runoff.Candidate{ID: uuid.Must(uuid.NewV7()), Name: strings.TrimSpace(name),
-			Description: strings.TrimSpace(desc), Position: len(cs)})
+		cs = append(cs, runoff.Candidate{ID: uuid.Must(uuid.NewV7()), Name: runoff.CleanText(name),
+			Description: runoff.CleanText(desc), Position: len(cs)})
 	}
 	return cs
 }
