@@ -76,6 +76,10 @@ type Election struct {
 	Status         string    `db:"status"`
 	BallotsCounted int64     `db:"ballots_counted"`
 	CreatedAt      time.Time `db:"created_at"`
+	// KeysIssued and KeysUsed count voter keys: issued, and used to cast a
+	// ballot that counted.
+	KeysIssued int64 `db:"keys_issued"`
+	KeysUsed   int64 `db:"keys_used"`
 	Settings
 	// OpenedAt and ClosedAt are when the organizer opened or closed it by
 	// hand (the web's time of the request).
@@ -138,6 +142,9 @@ type VoteSubmit struct {
 	ElectionID  uuid.UUID   `json:"election_id"`
 	Ranking     []uuid.UUID `json:"ranking"`
 	SubmittedAt time.Time   `json:"submitted_at"`
+	// KeyHash is the hash of the voter key it was cast with (HashKey), for
+	// an election that takes keys; never the key itself.
+	KeyHash string `json:"key_hash,omitempty"`
 }
 
 // Error kinds. Handlers and the worker wrap these; one place turns them into
