@@ -1,5 +1,5 @@
 // Package worker carries out what the web acknowledged before it was done:
-// what each routing key means (votes.go, elections.go, requeue.go,
+// what each routing key means (votes.go, elections.go, keys.go, requeue.go,
 // deadletters.go) and keeping each election's results fresh (tally.go,
 // results.go). Each part depends on the small interface of the store, or
 // of a publisher, that it uses, so its outcomes are tested without a
@@ -79,6 +79,7 @@ type Store interface {
 	VoteStore
 	ElectionStore
 	ChangeStore
+	KeyStore
 	RequeueStore
 	DeadLetterStore
 }
@@ -97,6 +98,7 @@ func NewQueues(s Store, pub Publisher, counted func(ids []uuid.UUID), log *slog.
 	votes := &Votes{Store: s, Counted: counted}
 	elections := &Elections{Store: s}
 	changes := &Changes{Store: s}
+	keys := &Keys{Store: s}
 	requeues := &Requeues{Store: s, Publisher: pub, Log: log}
 	dead := &DeadLetters{Store: s}
 	return Queues{
@@ -108,6 +110,7 @@ func NewQueues(s Store, pub Publisher, counted func(ids []uuid.UUID), log *slog.
 			runoff.KeyElectionClose:     changes.Act,
 			runoff.KeyElectionReopen:    changes.Act,
 			runoff.KeyElectionDelete:    changes.Act,
+			runoff.KeyElectionKeys:      keys.Handle,
 			runoff.KeyDeadLetterRequeue: requeues.Handle,
 		}),
 		DeadLetters: dead.Handle,
