@@ -22,6 +22,7 @@ type Elections interface {
 	ElectionsByOwner(ctx context.Context, owner uuid.UUID) ([]runoff.Election, error)
 	Ballot(ctx context.Context, id uuid.UUID) (*runoff.Ballot, error)
 	Result(ctx context.Context, electionID uuid.UUID) (*runoff.ResultSnapshot, error)
+	VoterKeys
 }
 
 // DeadLetters reads messages the worker could not carry out.
@@ -67,6 +68,9 @@ type Server struct {
 	Metrics        *Metrics
 	MetricsHandler http.Handler
 	MetricsToken   string
+	// KeysSecret derives voter keys (runoff.DeriveKey); without it, keys
+	// cannot be issued or printed, but those issued still work.
+	KeysSecret []byte
 }
 
 // Handler returns the whole site: every route, behind cross-origin (CSRF)
@@ -99,6 +103,9 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /admin/elections/{id}/close", h(s.organizer(s.lifecycle(runoff.KeyElectionClose))))
 	mux.Handle("POST /admin/elections/{id}/reopen", h(s.organizer(s.lifecycle(runoff.KeyElectionReopen))))
 	mux.Handle("POST /admin/elections/{id}/delete", h(s.organizer(s.lifecycle(runoff.KeyElectionDelete))))
+	mux.Handle("POST /admin/elections/{id}/keys", h(s.organizer(s.handleKeysIssue)))
+	mux.Handle("GET /admin/elections/{id}/keys.csv", h(s.organizer(s.handleKeysCSV)))
+	mux.Handle("GET /admin/elections/{id}/keys/print", h(s.organizer(s.handleKeysPrint)))
 	mux.Handle("GET /admin/elections/{id}/dead-letters", h(s.organizer(s.handleDeadLetters)))
 	mux.Handle("POST /admin/elections/{id}/dead-letters/{dlID}/requeue", h(s.organizer(s.handleRequeue)))
 
