@@ -221,7 +221,7 @@ func (s *Server) ballotKey(ctx context.Context, e *runoff.Election, key string) 
 	case hash == "" || !use.Issued:
 		return "", use, "This is not one of this election's voter keys. Check it against the one you were given: 16 letters and digits, like ABCD-EFGH-JKLM-NPQR.", nil
 	case use.Used && e.Changes != runoff.ChangesAllowed:
-		return hash, use, "A ballot has already been cast with this voter key. Each key casts one ballot.", nil
+		return hash, use, "A ballot has already been counted with this voter key, and each key casts one ballot. If you sent yours and then saw an error, it did arrive: it is that ballot that counts.", nil
 	}
 	return hash, use, "", nil
 }

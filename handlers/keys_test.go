@@ -376,7 +376,7 @@ func TestKeyedBallot(t *testing.T) {
 	}
 	// Once the worker has counted it, the key is spent.
 	e.useKey(v.KeyHash, runoff.KeyUse{Used: true})
-	const spent = "A ballot has already been cast with this voter key. Each key casts one ballot."
+	const spent = "A ballot has already been counted with this voter key, and each key casts one ballot. If you sent yours and then saw an error, it did arrive: it is that ballot that counts."
 	resp, body = get(t, c, page+"?key="+keys[0])
 	if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, spent) || strings.Contains(body, `name="rank1"`) || strings.Contains(body, `name="key"`) {
 		t.Fatalf("spent key: %d\n%s", resp.StatusCode, body)
