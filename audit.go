@@ -26,6 +26,8 @@ func ActionWords(key string) string {
 		return "Reopened voting"
 	case KeyElectionTiebreak:
 		return "Broke a tie"
+	case KeyElectionKeys:
+		return "Issued voter keys"
 	case KeyDeadLetterRequeue:
 		return "Requeued a held message"
 	}

@@ -38,7 +38,7 @@ const (
 
 // Who may vote.
 const (
-	AccessOpen = "open" // anyone with the link
+	AccessOpen = "open" // anyone with the link; AccessKeys (keys.go): holders of a voter key
 )
 
 // Settings are how an election is run and counted.
@@ -52,6 +52,9 @@ type Settings struct {
 	MaxRanks int    `json:"max_ranks" db:"max_ranks"`
 	Results  string `json:"results" db:"results_visibility"`
 	Access   string `json:"access" db:"access"`
+	// Changes is ChangesAllowed when a voter may replace their ballot
+	// (keys only); see keys.go.
+	Changes string `json:"changes,omitempty" db:"changes"`
 	// OpensAt and ClosesAt schedule the election; Timezone is the IANA
 	// zone the organizer gave them in, which voters see them in.
 	OpensAt  *time.Time `json:"opens_at,omitempty" db:"opens_at"`
@@ -107,7 +110,7 @@ const (
 // the topology must route each (a test checks it).
 func PublishedKeys() []string {
 	return []string{KeyElectionCreate, KeyElectionUpdate, KeyElectionOpen, KeyElectionClose, KeyElectionReopen,
-		KeyElectionDelete, KeyElectionTiebreak, KeyVoteSubmit, KeyVoteSeal, KeyDeadLetterRequeue}
+		KeyElectionDelete, KeyElectionTiebreak, KeyElectionKeys, KeyVoteSubmit, KeyVoteSeal, KeyDeadLetterRequeue}
 }
 
 // ElectionUpdate is the body of an election.update message: the election

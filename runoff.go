@@ -80,6 +80,10 @@ type Election struct {
 	Status         string    `db:"status"`
 	BallotsCounted int64     `db:"ballots_counted"`
 	CreatedAt      time.Time `db:"created_at"`
+	// KeysIssued and KeysUsed count voter keys: issued, and used to cast a
+	// ballot that counted.
+	KeysIssued int64 `db:"keys_issued"`
+	KeysUsed   int64 `db:"keys_used"`
 	Settings
 	// OpenedAt and ClosedAt are when the organizer opened or closed it by
 	// hand (the web's time of the request).
@@ -87,8 +91,10 @@ type Election struct {
 	ClosedAt *time.Time `db:"closed_at"`
 	// FinalAt is when the count became final: closed, with every ballot
 	// received before the close carried out.
-	FinalAt    *time.Time  `db:"final_at"`
-	Candidates []Candidate `db:"-"`
+	FinalAt *time.Time `db:"final_at"`
+	// CountsVersion grows with every change to what the count depends on.
+	CountsVersion int64       `db:"counts_version"`
+	Candidates    []Candidate `db:"-"`
 }
 
 // CandidateByID returns the candidate with that ID, if it stands.
@@ -118,8 +124,10 @@ type Ballot struct {
 type ResultSnapshot struct {
 	ElectionID     uuid.UUID
 	BallotsCounted int64
-	Report         []byte
-	Model          Results
+	// CountsVersion is the election's counts version it was made from.
+	CountsVersion int64
+	Report        []byte
+	Model         Results
 	// Rules are the counting rules under RCTab's names (JSON), which
 	// runoff tabulate --rules reads.
 	Rules      []byte
@@ -148,6 +156,9 @@ type VoteSubmit struct {
 	ElectionID  uuid.UUID   `json:"election_id"`
 	Ranking     []uuid.UUID `json:"ranking"`
 	SubmittedAt time.Time   `json:"submitted_at"`
+	// KeyHash is the hash of the voter key it was cast with (HashKey), for
+	// an election that takes keys; never the key itself.
+	KeyHash string `json:"key_hash,omitempty"`
 }
 
 // Error kinds. Handlers and the worker wrap these; one place turns them into

@@ -48,7 +48,7 @@ func ValidateUpdate(e *Election, m ElectionUpdate, now time.Time) error {
 		fields = map[string]string{}
 		frozen := m.Title != e.Title || m.Seats != e.Seats || !slices.Equal(m.Candidates, e.Candidates) ||
 			m.Settings.WinnerMode != e.WinnerMode || m.Settings.Tiebreak != e.Tiebreak || m.Settings.MaxRanks != e.MaxRanks ||
-			m.Settings.Access != e.Access || m.Settings.Timezone != e.Timezone || !sameTime(m.Settings.OpensAt, e.OpensAt)
+			m.Settings.Access != e.Access || m.Settings.Changes != e.Changes || m.Settings.Timezone != e.Timezone || !sameTime(m.Settings.OpensAt, e.OpensAt)
 		if frozen {
 			fields["election"] = "Once an election has opened, its title, candidates and counting rules are fixed; only the closing time, the description and who sees results can change."
 		}
@@ -176,8 +176,13 @@ func validateContents(title, description string, seats int, candidates []Candida
 	if msg := validateResults(s.Results); msg != "" {
 		fields["results"] = msg
 	}
-	if s.Access != AccessOpen {
-		fields["access"] = "Voters vote with the election's link."
+	switch {
+	case s.Access != AccessOpen && s.Access != AccessKeys:
+		fields["access"] = "Choose who may vote: anyone with the link, or holders of a voter key."
+	case s.Changes != "" && s.Changes != ChangesAllowed:
+		fields["changes"] = "Changing a vote is either allowed or not."
+	case s.Changes == ChangesAllowed && s.Access != AccessKeys:
+		fields["changes"] = "Only voters with keys can change their vote: with an open link, Runoff cannot tell whose ballot to replace."
 	}
 	if _, err := time.LoadLocation(s.Timezone); err != nil || s.Timezone == "" || s.Timezone == "Local" {
 		fields["timezone"] = "Choose a time zone by its name, like Europe/Paris or America/Chicago."

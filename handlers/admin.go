@@ -3,6 +3,7 @@ package handlers
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -28,6 +29,9 @@ func (s *Server) handleAdmin(w http.ResponseWriter, r *http.Request) error {
 	for i, e := range es {
 		items[i] = views.ElectionItem{ID: e.ID.String(), Title: e.Title, Status: e.StateAt(now), Ballots: e.BallotsCounted,
 			Created: e.CreatedAt.UTC().Format("2 Jan 2006 15:04 MST"), Held: held[e.ID], Final: e.FinalAt != nil}
+		if e.Access == runoff.AccessKeys {
+			items[i].Keys = fmt.Sprintf("%d of %d keys used", e.KeysUsed, e.KeysIssued)
+		}
 		loc := location(&e)
 		switch {
 		case items[i].Status == runoff.StatusDraft && e.OpensAt != nil:
@@ -173,6 +177,7 @@ func (s *Server) electionAdmin(r *http.Request, e *runoff.Election) (views.Elect
 		DeadLetters: held,
 	}
 	describeSettings(&v, e)
+	s.keysAdmin(&v, e)
 	for _, c := range e.Candidates {
 		line := c.Name
 		if c.Description != "" {

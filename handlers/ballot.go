@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/a-h/templ"
@@ -20,15 +22,38 @@ func (s *Server) handleBallotForm(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	if e.StateAt(time.Now()) == runoff.StatusOpen {
+	keyed := e.Access == runoff.AccessKeys
+	if e.StateAt(time.Now()) == runoff.StatusOpen && !keyed {
 		// A browser that has voted here is shown its receipt, not a
-		// second ballot.
+		// second ballot. With voter keys, the key decides instead.
 		if ballotID, ok := s.voted(r, e.ID); ok {
 			http.Redirect(w, r, "/b/"+ballotID, http.StatusSeeOther)
 			return nil
 		}
 	}
-	s.render(w, r, http.StatusOK, views.Ballot(s.page(r, e.Title), s.ballotPage(r, e, uuid.Must(uuid.NewV7()), nil, "")))
+	b := s.ballotPage(r, e, uuid.Must(uuid.NewV7()), nil, "")
+	status := http.StatusOK
+	if keyed && b.State == runoff.StatusOpen {
+		key := r.URL.Query().Get("key")
+		_, use, problem, err := s.ballotKey(r.Context(), e, key)
+		if err != nil {
+			return err
+		}
+		switch {
+		case strings.TrimSpace(key) == "":
+			b.KeyNeeded = true
+		case problem != "":
+			status, b.KeyProblem = http.StatusForbidden, problem
+			b.KeySpent = use.Issued
+			b.KeyNeeded = !b.KeySpent
+		default:
+			b.Key = strings.TrimSpace(key)
+			if use.Used && use.Ballot != uuid.Nil {
+				b.Current = "/b/" + use.Ballot.String() + "?key=" + url.QueryEscape(b.Key)
+			}
+		}
+	}
+	s.render(w, r, status, views.Ballot(s.page(r, e.Title), b))
 	return nil
 }
 
@@ -59,7 +84,8 @@ func (s *Server) election(r *http.Request) (*runoff.Election, error) {
 func (s *Server) ballotPage(r *http.Request, e *runoff.Election, ballotID uuid.UUID, chosen []string, msg string) views.BallotPage {
 	now := time.Now()
 	b := views.BallotPage{ElectionID: e.ID.String(), BallotID: ballotID.String(), Title: e.Title, Description: e.Description,
-		State: e.StateAt(now), Chosen: chosen, Error: msg, Ranks: len(e.Candidates), ResultsVisible: s.resultsVisible(r, e, now)}
+		State: e.StateAt(now), Chosen: chosen, Error: msg, Ranks: len(e.Candidates), ResultsVisible: s.resultsVisible(r, e, now),
+		Keys: e.Access == runoff.AccessKeys}
 	loc := location(e)
 	switch {
 	case e.ClosedAt != nil:
@@ -91,13 +117,16 @@ func (s *Server) handleBallotSubmit(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	received := time.Now().UTC()
-	if existing, ok := s.voted(r, e.ID); ok {
+	keyed := e.Access == runoff.AccessKeys
+	if existing, ok := s.voted(r, e.ID); ok && !keyed {
 		// This browser has voted here: the same ballot again, or a second
-		// one, is answered with the first receipt.
+		// one, is answered with the first receipt. With voter keys, the
+		// key decides instead.
 		http.Redirect(w, r, "/b/"+existing, http.StatusSeeOther)
 		return nil
 	}
 	ballotID := formID(r, "ballot_id")
+	key := strings.TrimSpace(r.PostFormValue("key"))
 	chosen, ranking, err := readRanking(r, e)
 	if err == nil {
 		switch e.StateAt(received) {
@@ -107,20 +136,47 @@ func (s *Server) handleBallotSubmit(w http.ResponseWriter, r *http.Request) erro
 			err = runoff.Invalid("This election has not opened yet, so it does not accept ballots.", nil)
 		}
 	}
+	// The key is checked here so a voter hears at once; the worker checks
+	// it again, and alone decides which of several ballots with one key
+	// counts.
+	var keyHash string
+	if keyed && err == nil {
+		var use runoff.KeyUse
+		var problem string
+		if keyHash, use, problem, err = s.ballotKey(r.Context(), e, key); err != nil {
+			return err
+		}
+		if key == "" {
+			problem = "This election takes ballots only from voters with a key. Enter the key you were given."
+		}
+		if problem != "" {
+			return &formError{err: problem403(problem), page: func(msg string) templ.Component {
+				b := s.ballotPage(r, e, ballotID, chosen, "")
+				b.KeyProblem, b.KeySpent = msg, use.Issued
+				b.KeyNeeded = !b.KeySpent
+				return views.Ballot(s.page(r, e.Title), b)
+			}}
+		}
+	}
 	if err == nil {
 		err = runoff.ValidateRanking(e, ranking)
 	}
 	form := func(err error, retry string) error {
 		return &formError{err: err, retry: retry, page: func(msg string) templ.Component {
-			return views.Ballot(s.page(r, e.Title), s.ballotPage(r, e, ballotID, chosen, msg))
+			b := s.ballotPage(r, e, ballotID, chosen, msg)
+			if keyed {
+				b.Key = key
+			}
+			return views.Ballot(s.page(r, e.Title), b)
 		}}
 	}
 	if err != nil {
 		return form(err, "")
 	}
 	// SubmittedAt is when the web received the ballot: the worker judges it
-	// by the election's state then, not when it gets to it.
-	v := runoff.VoteSubmit{BallotID: ballotID, ElectionID: e.ID, Ranking: ranking, SubmittedAt: received}
+	// by the election's state then, not when it gets to it. A keyed ballot
+	// carries its key's hash, never the key.
+	v := runoff.VoteSubmit{BallotID: ballotID, ElectionID: e.ID, Ranking: ranking, SubmittedAt: received, KeyHash: keyHash}
 	body, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -191,8 +247,18 @@ func (s *Server) handleReceipt(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		rc.ElectionTitle = e.Title
-		// Only the browser that cast it sees the ranking.
+		// Only the browser that cast it sees the ranking, or the holder of
+		// its key where the key stays linked to its ballot.
 		rc.Known = s.castHere(r, id.String())
+		if k := r.URL.Query().Get("key"); !rc.Known && k != "" && e.Changes == runoff.ChangesAllowed {
+			if hash := runoff.HashKey(e.ID, k); hash != "" {
+				use, err := s.Elections.KeyUse(r.Context(), e.ID, hash)
+				if err != nil {
+					return err
+				}
+				rc.Known = use.Ballot == b.ID
+			}
+		}
 		for _, cid := range b.Ranking {
 			if !rc.Known {
 				break

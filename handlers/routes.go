@@ -22,6 +22,7 @@ type Elections interface {
 	ElectionsByOwner(ctx context.Context, owner uuid.UUID) ([]runoff.Election, error)
 	Ballot(ctx context.Context, id uuid.UUID) (*runoff.Ballot, error)
 	Result(ctx context.Context, electionID uuid.UUID) (*runoff.ResultSnapshot, error)
+	VoterKeys
 }
 
 // DeadLetters reads messages the worker could not carry out.
@@ -79,6 +80,9 @@ type Server struct {
 	// Revision is the commit this build was made from ("" if unknown);
 	// /healthz and every page's footer carry it.
 	Revision string
+	// KeysSecret derives voter keys (runoff.DeriveKey); without it, keys
+	// cannot be issued or printed, but those issued still work.
+	KeysSecret []byte
 }
 
 // Handler returns the whole site: every route, behind cross-origin (CSRF)
@@ -115,6 +119,9 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /admin/elections/{id}/audit", h(s.organizer(s.handleAudit)))
 	mux.Handle("GET /admin/elections/{id}/ballots.csv", h(s.organizer(s.handleBallotsCSV)))
 	mux.Handle("GET /admin/elections/{id}/rules.json", h(s.organizer(s.handleRulesJSON)))
+	mux.Handle("POST /admin/elections/{id}/keys", h(s.organizer(s.handleKeysIssue)))
+	mux.Handle("GET /admin/elections/{id}/keys.csv", h(s.organizer(s.handleKeysCSV)))
+	mux.Handle("GET /admin/elections/{id}/keys/print", h(s.organizer(s.handleKeysPrint)))
 	mux.Handle("GET /admin/elections/{id}/dead-letters", h(s.organizer(s.handleDeadLetters)))
 	mux.Handle("POST /admin/elections/{id}/dead-letters/{dlID}/requeue", h(s.organizer(s.handleRequeue)))
 

@@ -31,6 +31,8 @@ func readElectionForm(r *http.Request) views.ElectionForm {
 		OpensAt:     val("opens_at"),
 		ClosesAt:    val("closes_at"),
 		Timezone:    val("timezone"),
+		Access:      val("access"),
+		Changes:     val("changes"),
 		Draft:       r.PostFormValue("draft") != "",
 	}
 	if f.Seats == "" {
@@ -39,8 +41,8 @@ func readElectionForm(r *http.Request) views.ElectionForm {
 	if f.WinnerMode == "" && f.Seats != "1" {
 		f.WinnerMode = runoff.WinnerSTV // the usual method for several seats
 	}
-	d := runoff.Settings{WinnerMode: f.WinnerMode, Tiebreak: f.Tiebreak, Results: f.Results, Timezone: f.Timezone}.WithDefaults()
-	f.WinnerMode, f.Tiebreak, f.Results, f.Timezone = d.WinnerMode, d.Tiebreak, d.Results, d.Timezone
+	d := runoff.Settings{WinnerMode: f.WinnerMode, Tiebreak: f.Tiebreak, Results: f.Results, Access: f.Access, Timezone: f.Timezone}.WithDefaults()
+	f.WinnerMode, f.Tiebreak, f.Results, f.Access, f.Timezone = d.WinnerMode, d.Tiebreak, d.Results, d.Access, d.Timezone
 	return withChoices(f)
 }
 
@@ -76,7 +78,7 @@ func parseElectionForm(f views.ElectionForm) (c electionContents, errs map[strin
 		errs["seats"] = "Enter the number of seats as a whole number."
 	}
 	c.candidates = parseCandidates(f.Candidates)
-	c.settings = runoff.Settings{WinnerMode: f.WinnerMode, Tiebreak: f.Tiebreak, Results: f.Results, Access: runoff.AccessOpen, Timezone: f.Timezone}
+	c.settings = runoff.Settings{WinnerMode: f.WinnerMode, Tiebreak: f.Tiebreak, Results: f.Results, Access: f.Access, Changes: f.Changes, Timezone: f.Timezone}
 	if f.MaxRanks != "" {
 		if c.settings.MaxRanks, err = strconv.Atoi(f.MaxRanks); err != nil || c.settings.MaxRanks < 1 {
 			errs["max_ranks"] = "Enter how many ranks as a whole number, or leave it empty for all."
@@ -126,7 +128,7 @@ func parseLocal(v string, loc *time.Location) (*time.Time, error) {
 func electionForm(e *runoff.Election) views.ElectionForm {
 	loc := location(e)
 	f := views.ElectionForm{Editing: true, Title: e.Title, Description: e.Description, Seats: strconv.Itoa(e.Seats),
-		WinnerMode: e.WinnerMode, Tiebreak: e.Tiebreak, Results: e.Results, Timezone: e.Timezone,
+		WinnerMode: e.WinnerMode, Tiebreak: e.Tiebreak, Results: e.Results, Timezone: e.Timezone, Access: e.Access, Changes: e.Changes,
 		OpensAt: formatLocal(e.OpensAt, loc), ClosesAt: formatLocal(e.ClosesAt, loc)}
 	if e.MaxRanks > 0 {
 		f.MaxRanks = strconv.Itoa(e.MaxRanks)

@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -92,8 +93,9 @@ ON CONFLICT (election_id, ranking) DO UPDATE SET count = ranking_counts.count + 
 // A count that grows after it was marked final is not final after all:
 // the mark goes, and comes back once the next seal is through.
 const addBallotsCountedSQL = `
-UPDATE elections SET ballots_counted = ballots_counted + u.n, final_at = NULL
-FROM unnest($1::uuid[], $2::bigint[]) AS u(id, n)
+UPDATE elections SET ballots_counted = ballots_counted + u.n, keys_used = keys_used + u.keys, final_at = NULL,
+    counts_version = counts_version + 1
+FROM unnest($1::uuid[], $2::bigint[], $3::bigint[]) AS u(id, n, keys)
 WHERE elections.id = u.id`
 
 // StoreVotes stores a batch of vote.submit messages in one transaction and
@@ -137,8 +139,10 @@ func (s *DB) StoreVotes(ctx context.Context, votes []runoff.VoteSubmit) (out []O
 		ids, eids := make([]uuid.UUID, 0, n), make([]uuid.UUID, 0, n)
 		rankings, statuses, reasons := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
 		submitted := make([]string, 0, n)
-		first := make(map[uuid.UUID]int, n) // ballot ID → index in votes of its first copy
-		var again []int                     // later copies in this batch, decided once we know what is stored
+		pv := make([]runoff.VoteSubmit, 0, n) // the ballot at each position of ids
+		var keyed []int                       // positions in ids of ballots for elections that take keys
+		first := make(map[uuid.UUID]int, n)   // ballot ID → index in votes of its first copy
+		var again []int                       // later copies in this batch, decided once we know what is stored
 		for i, v := range votes {
 			if v.SubmittedAt.IsZero() {
 				v.SubmittedAt = time.Now() // from before the web stamped every ballot
@@ -155,6 +159,10 @@ func (s *DB) StoreVotes(ctx context.Context, votes []runoff.VoteSubmit) (out []O
 				continue
 			}
 			first[v.BallotID] = i
+			if e.Access == runoff.AccessKeys {
+				keyed = append(keyed, len(ids))
+			}
+			pv = append(pv, v)
 			ids, eids = append(ids, v.BallotID), append(eids, v.ElectionID)
 			rankings = append(rankings, rankingLiteral(v.Ranking))
 			statuses, reasons = append(statuses, d.Status), append(reasons, d.Reason)
@@ -162,6 +170,12 @@ func (s *DB) StoreVotes(ctx context.Context, votes []runoff.VoteSubmit) (out []O
 		}
 		if len(ids) == 0 {
 			return nil
+		}
+		// A ballot cast with a voter key: whether it counts depends on the
+		// key's other ballots.
+		kb, err := keyedBatch(ctx, tx, elections, pv, keyed, statuses, reasons)
+		if err != nil {
+			return err
 		}
 		var inserted []uuid.UUID
 		if err := tx.SelectContext(ctx, &inserted, insertBallotsSQL,
@@ -171,6 +185,13 @@ func (s *DB) StoreVotes(ctx context.Context, votes []runoff.VoteSubmit) (out []O
 		isNew := make(map[uuid.UUID]bool, len(inserted))
 		for _, id := range inserted {
 			isNew[id] = true
+		}
+		for id := range kb.fresh {
+			if !isNew[id] {
+				// Stored meanwhile under another election: its key's use
+				// was recorded for nothing, so the batch must not commit.
+				return fmt.Errorf("ballot %s was stored by another transaction: %w", id, runoff.ErrInvalid)
+			}
 		}
 		if len(inserted) < len(ids) || len(again) > 0 {
 			// Some were stored before, or came twice: the same ballot
@@ -201,8 +222,11 @@ func (s *DB) StoreVotes(ctx context.Context, votes []runoff.VoteSubmit) (out []O
 				perElection[eids[i]]++
 			}
 		}
-		if len(counts) == 0 {
-			return nil
+		if err := subtractRankings(ctx, tx, kb.removed); err != nil {
+			return err
+		}
+		for k, n := range kb.removed {
+			perElection[k.election] -= n
 		}
 		keys := make([]key, 0, len(counts))
 		for k := range counts {
@@ -215,17 +239,23 @@ func (s *DB) StoreVotes(ctx context.Context, votes []runoff.VoteSubmit) (out []O
 		for i, k := range keys {
 			kElection[i], kRanking[i], kCount[i] = k.election, k.ranking, counts[k]
 		}
-		if _, err := tx.ExecContext(ctx, addRankingCountsSQL, uuidArray(kElection), pq.Array(kRanking), pq.Array(kCount)); err != nil {
-			return err
-		}
-		touched = touched[:0]
-		var added []int64
-		for _, id := range electionIDs {
-			if n := perElection[id]; n > 0 {
-				touched, added = append(touched, id), append(added, n)
+		if len(keys) > 0 {
+			if _, err := tx.ExecContext(ctx, addRankingCountsSQL, uuidArray(kElection), pq.Array(kRanking), pq.Array(kCount)); err != nil {
+				return err
 			}
 		}
-		_, err := tx.ExecContext(ctx, addBallotsCountedSQL, uuidArray(touched), pq.Array(added))
+		touched = touched[:0]
+		var added, used []int64
+		for _, id := range electionIDs {
+			_, moved := perElection[id] // a replacement moves counts even when their sum stays
+			if moved || kb.usedKeys[id] > 0 {
+				touched, added, used = append(touched, id), append(added, perElection[id]), append(used, kb.usedKeys[id])
+			}
+		}
+		if len(touched) == 0 {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, addBallotsCountedSQL, uuidArray(touched), pq.Array(added), pq.Array(used))
 		return err
 	})
 	if err != nil {

@@ -50,7 +50,7 @@ func recordChange(ctx context.Context, tx *sqlx.Tx, id, electionID, organizerID 
 const updateElectionSQL = `
 UPDATE elections SET title = :title, description = :description, seats = :seats,
     winner_mode = :winner_mode, tiebreak = :tiebreak, max_ranks = :max_ranks, results_visibility = :results_visibility,
-    access = :access, opens_at = :opens_at, closes_at = :closes_at, timezone = :timezone,
+    access = :access, changes = :changes, opens_at = :opens_at, closes_at = :closes_at, timezone = :timezone,
     random_seed = CASE WHEN :tiebreak IN ('random', 'previousRoundCountsThenRandom')
         THEN COALESCE(random_seed, CAST(random() * 9e15 AS bigint)) END
 WHERE id = :id`

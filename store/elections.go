@@ -11,7 +11,8 @@ import (
 )
 
 const electionColumns = `id, owner_id, title, description, seats, status, ballots_counted, created_at,
-winner_mode, tiebreak, random_seed, max_ranks, results_visibility, access, opens_at, closes_at, timezone, opened_at, closed_at, final_at`
+winner_mode, tiebreak, random_seed, max_ranks, results_visibility, access, opens_at, closes_at, timezone, opened_at, closed_at, final_at,
+changes, keys_issued, keys_used, counts_version`
 
 const electionSQL = `SELECT ` + electionColumns + ` FROM elections WHERE id = $1`
 
@@ -51,9 +52,9 @@ const ownersExistSQL = `SELECT id FROM organizers WHERE id = ANY($1)`
 
 const insertElectionSQL = `
 INSERT INTO elections (id, owner_id, title, description, seats, created_at, status, opened_at,
-    winner_mode, tiebreak, max_ranks, results_visibility, access, opens_at, closes_at, timezone, random_seed)
+    winner_mode, tiebreak, max_ranks, results_visibility, access, opens_at, closes_at, timezone, changes, random_seed)
 VALUES (:id, :owner_id, :title, :description, :seats, :created_at, :status, :opened_at,
-    :winner_mode, :tiebreak, :max_ranks, :results_visibility, :access, :opens_at, :closes_at, :timezone,
+    :winner_mode, :tiebreak, :max_ranks, :results_visibility, :access, :opens_at, :closes_at, :timezone, :changes,
     CASE WHEN :tiebreak IN ('random', 'previousRoundCountsThenRandom') THEN CAST(random() * 9e15 AS bigint) END)
 ON CONFLICT (id) DO NOTHING`
 

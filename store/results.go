@@ -70,15 +70,16 @@ func (s *DB) Tally(ctx context.Context, id uuid.UUID) (*Tally, error) {
 	return t, nil
 }
 
-// Counts only grow, so a snapshot never replaces one computed from more
-// ballots: two workers recomputing at once cannot move results backwards.
+// A snapshot never replaces one made from a later version of the counts:
+// two workers recomputing at once cannot move results backwards.
 const saveResultSQL = `
-INSERT INTO results (election_id, ballots_counted, report, model, computed_at, rules)
-VALUES ($1, $2, $3, $4, COALESCE($5, now()), $6)
+INSERT INTO results (election_id, ballots_counted, report, model, computed_at, rules, counts_version)
+VALUES ($1, $2, $3, $4, COALESCE($5, now()), $6, $7)
 ON CONFLICT (election_id) DO UPDATE
 SET ballots_counted = EXCLUDED.ballots_counted, report = EXCLUDED.report, model = EXCLUDED.model,
-    computed_at = EXCLUDED.computed_at, rules = EXCLUDED.rules
-WHERE results.ballots_counted <= EXCLUDED.ballots_counted`
+    computed_at = EXCLUDED.computed_at, rules = EXCLUDED.rules, counts_version = EXCLUDED.counts_version
+WHERE results.counts_version < EXCLUDED.counts_version
+   OR results.counts_version = EXCLUDED.counts_version AND results.ballots_counted <= EXCLUDED.ballots_counted`
 
 // SaveResult stores a results snapshot unless a newer one is there.
 func (s *DB) SaveResult(ctx context.Context, r runoff.ResultSnapshot) error {
@@ -90,7 +91,7 @@ func (s *DB) SaveResult(ctx context.Context, r runoff.ResultSnapshot) error {
 	if !r.ComputedAt.IsZero() {
 		computed = &r.ComputedAt
 	}
-	if _, err := s.db.ExecContext(ctx, saveResultSQL, r.ElectionID, r.BallotsCounted, r.Report, model, computed, string(r.Rules)); err != nil {
+	if _, err := s.db.ExecContext(ctx, saveResultSQL, r.ElectionID, r.BallotsCounted, r.Report, model, computed, string(r.Rules), r.CountsVersion); err != nil {
 		return wrapf(err, "save result %s", r.ElectionID)
 	}
 	return nil
@@ -116,7 +117,7 @@ func (s *DB) Result(ctx context.Context, id uuid.UUID) (*runoff.ResultSnapshot, 
 const staleElectionsSQL = `
 SELECT e.id FROM elections e LEFT JOIN results r ON r.election_id = e.id
 WHERE e.ballots_counted > 0 AND (r.election_id IS NULL OR r.ballots_counted < e.ballots_counted OR r.model IS NULL
-    OR r.computed_at < e.recount_at)
+    OR r.counts_version < e.counts_version)
 ORDER BY e.id LIMIT $1`
 
 // StaleElections lists elections whose results snapshot is missing or older

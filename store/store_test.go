@@ -237,7 +237,7 @@ func TestResultsSnapshotMonotonic(t *testing.T) {
 	}
 	save := func(n int64) {
 		t.Helper()
-		err := db.SaveResult(ctx, runoff.ResultSnapshot{ElectionID: m.ElectionID, BallotsCounted: n, Report: []byte(fmt.Sprintf(`{"n":%d}`, n))})
+		err := db.SaveResult(ctx, runoff.ResultSnapshot{ElectionID: m.ElectionID, BallotsCounted: n, CountsVersion: n, Report: []byte(fmt.Sprintf(`{"n":%d}`, n))})
 		if err != nil {
 			t.Fatal(err)
 		}

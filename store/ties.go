@@ -71,7 +71,7 @@ func (s *DB) DecideTie(ctx context.Context, m runoff.TieDecision) (out Outcome, 
 		if _, err := tx.ExecContext(ctx, insertTieDecisionSQL, m.ID, e.ID, m.Pass, m.Round, m.Kind, pq.Array(m.Tied), m.Selected, m.DecidedBy, m.DecidedAt); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE elections SET recount_at = now() WHERE id = $1`, e.ID)
+		_, err = tx.ExecContext(ctx, `UPDATE elections SET counts_version = counts_version + 1 WHERE id = $1`, e.ID)
 		return err
 	})
 	if err != nil {

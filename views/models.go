@@ -43,6 +43,8 @@ type ElectionForm struct {
 	OpensAt     string
 	ClosesAt    string
 	Timezone    string
+	Access      string // open or keys
+	Changes     string // "allowed" or empty
 	Draft       bool
 	Message     string
 	Errors      FieldErrors
@@ -74,6 +76,9 @@ type ElectionItem struct {
 	Schedule string // when it opens or closes, if scheduled
 	Held     int    // messages held, not yet requeued
 	Final    bool   // the count is final
+	// Keys says how many voter keys were used of those issued, for an
+	// election that takes keys.
+	Keys string
 }
 
 // AdminListPage is the organizer's dashboard.
@@ -113,6 +118,8 @@ type ElectionAdmin struct {
 	// once open (closing time, description, who sees results).
 	Edit  *ElectionForm
 	Later *ElectionForm
+	// Keys is the voter-keys section.
+	Keys KeysSection
 }
 
 // DeadLettersPage lists an election's held messages.
@@ -159,6 +166,17 @@ type BallotPage struct {
 	Error         string
 	// ResultsVisible says whether this visitor may see the results.
 	ResultsVisible bool
+	// For an election that takes voter keys: Key is the voter's key,
+	// carried in the form; KeyNeeded asks for one (KeyProblem says what
+	// was wrong with the one given); KeySpent says the key cast its one
+	// ballot; Current is the receipt of the key's current ballot when
+	// voters may change their vote.
+	Keys       bool
+	Key        string
+	KeyNeeded  bool
+	KeySpent   bool
+	KeyProblem string
+	Current    string
 }
 
 // Receipt is a ballot's receipt.
@@ -237,4 +255,32 @@ type PrintSummary struct {
 	Description string
 	Printed     string
 	URL         string
+}
+
+// KeysSection is the voter-keys part of an election's admin page. On:
+// the election takes keys; Ready: this server can derive them (it has a
+// KEYS_SECRET). BatchID is made when the form is shown, so sending it
+// twice issues one batch. Error, Count and Voters are the form sent back.
+type KeysSection struct {
+	On, Changes, Ready, Closed bool
+	Issued, Used               int64
+	BatchID                    string
+	Error, Count, Voters       string
+}
+
+// KeysSheet is the printable sheet of an election's voter keys.
+type KeysSheet struct {
+	ElectionID string
+	Title      string
+	BallotURL  string
+	Cards      []KeyCard
+}
+
+// KeyCard is one key on the sheet: QR is a data: URL of a QR code of Link.
+type KeyCard struct {
+	Number int
+	Voter  string
+	Key    string
+	Link   string
+	QR     string
 }

@@ -76,7 +76,7 @@ func Count(t *store.Tally) (runoff.ResultSnapshot, error) {
 	if err != nil {
 		return runoff.ResultSnapshot{}, fmt.Errorf("worker: rules of %s: %w", e.ID, err)
 	}
-	snap := runoff.ResultSnapshot{ElectionID: e.ID, BallotsCounted: e.BallotsCounted, Report: buf.Bytes(),
+	snap := runoff.ResultSnapshot{ElectionID: e.ID, BallotsCounted: e.BallotsCounted, CountsVersion: e.CountsVersion, Report: buf.Bytes(),
 		Model: resultsModel(e, rules, res), Rules: rulesJSON, ComputedAt: t.ReadAt}
 	if ask != nil {
 		snap.Model.Waiting = &runoff.TieWait{Pass: ask.Pass, Round: ask.Round, Kind: string(ask.Kind), Tied: ask.Candidates, Votes: ask.Votes.String()}

@@ -1,5 +1,5 @@
 // Package worker carries out what the web acknowledged before it was done:
-// what each routing key means (votes.go, elections.go, requeue.go,
+// what each routing key means (votes.go, elections.go, keys.go, requeue.go,
 // deadletters.go) and keeping each election's results fresh (tally.go,
 // results.go). Each part depends on the small interface of the store, or
 // of a publisher, that it uses, so its outcomes are tested without a
@@ -80,6 +80,7 @@ type Store interface {
 	ElectionStore
 	ChangeStore
 	SealStore
+	KeyStore
 	RequeueStore
 	DeadLetterStore
 }
@@ -99,6 +100,7 @@ func NewQueues(s Store, pub Publisher, counted func(ids []uuid.UUID), log *slog.
 	elections := &Elections{Store: s}
 	changes := &Changes{Store: s, Recount: counted}
 	sealer := NewSealer(s, pub, log)
+	keys := &Keys{Store: s}
 	requeues := &Requeues{Store: s, Publisher: pub, Log: log}
 	dead := &DeadLetters{Store: s}
 	return Queues{
@@ -111,6 +113,7 @@ func NewQueues(s Store, pub Publisher, counted func(ids []uuid.UUID), log *slog.
 			runoff.KeyElectionReopen:    changes.Act,
 			runoff.KeyElectionDelete:    changes.Act,
 			runoff.KeyElectionTiebreak:  changes.Tiebreak,
+			runoff.KeyElectionKeys:      keys.Handle,
 			runoff.KeyDeadLetterRequeue: requeues.Handle,
 		}),
 		DeadLetters: dead.Handle,

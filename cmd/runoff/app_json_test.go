@@ -44,6 +44,7 @@ var envInProduction = map[string]struct {
 	"CLOUDAMQP_URL":       {required: true, providedBy: "cloudamqp"},
 	"AMQP_URL":            {}, // the non-Heroku name of the same thing
 	"SESSION_KEY":         {required: true},
+	"KEYS_SECRET":         {required: true},
 	"COOKIE_SECURE":       {},
 	"LOG_FORMAT":          {}, // JSON whenever DYNO is set
 	"LOG_LEVEL":           {},

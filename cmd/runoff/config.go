@@ -1,7 +1,9 @@
 package main
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,10 +24,15 @@ type config struct {
 	// laptop, but sessions end at every restart and differ between web
 	// processes, so production must set it.
 	SessionKeyGenerated bool
-	SecureCookies       bool
-	LogFormat           string
-	LogLevel            slog.Level
-	Topology            rabbitmq.Topology
+	// KeysSecret derives voter keys, so an organizer can print the same
+	// keys again; KeysSecretFrom says where it came from when KEYS_SECRET
+	// is not set ("SESSION_KEY", or "random" with a generated SESSION_KEY).
+	KeysSecret     []byte
+	KeysSecretFrom string
+	SecureCookies  bool
+	LogFormat      string
+	LogLevel       slog.Level
+	Topology       rabbitmq.Topology
 	// MetricsToken, if set, is required as a bearer token on /metrics.
 	MetricsToken string
 	// MetricsPort, if set, is where the worker serves /metrics and
@@ -75,6 +82,25 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return cfg, fmt.Errorf("SESSION_KEY is %d characters; use at least 32 random ones (for example: openssl rand -hex 32)", len(v))
 	default:
 		cfg.SessionKey = []byte(v)
+	}
+	// Voter keys are derived from KEYS_SECRET. Without it they are derived
+	// from SESSION_KEY rather than from a random secret: keys must be the
+	// same on every web process and after a restart, or an organizer could
+	// never print them again. The web checks each key it prints against
+	// its stored hash, so a changed secret refuses to print rather than
+	// printing wrong keys.
+	switch v := getenv("KEYS_SECRET"); {
+	case v == "":
+		mac := hmac.New(sha256.New, cfg.SessionKey)
+		mac.Write([]byte("runoff voter keys secret"))
+		cfg.KeysSecret, cfg.KeysSecretFrom = mac.Sum(nil), "SESSION_KEY"
+		if cfg.SessionKeyGenerated {
+			cfg.KeysSecretFrom = "random"
+		}
+	case len(v) < 32:
+		return cfg, fmt.Errorf("KEYS_SECRET is %d characters; use at least 32 random ones (for example: openssl rand -hex 32)", len(v))
+	default:
+		cfg.KeysSecret = []byte(v)
 	}
 	// Cookies are Secure whenever a request arrives over HTTPS (directly or
 	// per X-Forwarded-Proto); COOKIE_SECURE=true forces it always.

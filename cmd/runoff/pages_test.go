@@ -193,6 +193,44 @@ func TestPagesAccessible(t *testing.T) {
 	do("results", chromedp.Navigate(a.base+"/e/"+electionID[1]+"/results"))
 	waitUntilText("main", "Round 1")
 	pc.check("results")
+	// Voter keys, with changes allowed: issue, print, vote with a key,
+	// change the vote.
+	do("new keys election", chromedp.Navigate(a.base+"/admin/elections/new"), chromedp.WaitVisible(css(`#title`)),
+		chromedp.SendKeys(css(`#title`), "Club board"), chromedp.SendKeys(css(`#candidates`), "Ada\nGrace\nKaty"),
+		chromedp.Click(css(`input[name="access"][value="keys"]`)), chromedp.Click(css(`input[name="changes"]`)),
+		chromedp.Submit(css(`#title`)), chromedp.WaitVisible(css(`#election`)))
+	waitUntilText("main", "Voter keys")
+	keysID := regexp.MustCompile(`/admin/elections/([0-9a-f-]{36})`).FindStringSubmatch(location())
+	if keysID == nil {
+		t.Fatalf("not on the keys election's page: %s", location())
+	}
+	do("issue keys", chromedp.SendKeys(css(`#voters`), "Ada Lovelace\nGrace Hopper\nKaty Johnson"),
+		chromedp.Submit(css(`#voters`)), chromedp.WaitVisible(css(`#keys`)))
+	waitUntilText("#keys", "of 3 keys used")
+	pc.check("keys-admin")
+	do("print keys", chromedp.Navigate(a.base+"/admin/elections/"+keysID[1]+"/keys/print"), chromedp.WaitVisible(css(`.key-card img`)))
+	pc.check("keys-print")
+	key := text(`.key-card .key`)
+	do("ballot without a key", chromedp.Navigate(a.base+"/e/"+keysID[1]), chromedp.WaitVisible(css(`#key`)))
+	pc.check("ballot-key-needed")
+	do("ballot with a wrong key", chromedp.Navigate(a.base+"/e/"+keysID[1]+"?key=ABCD-EFGH-IJKL-MNOP"), chromedp.WaitVisible(css(`.error-summary`)))
+	pc.check("ballot-key-wrong")
+	do("keyed ballot", chromedp.Navigate(a.base+"/e/"+keysID[1]+"?key="+key), chromedp.WaitVisible(css(`form[data-ballot]`)))
+	pc.check("ballot-keyed")
+	do("vote with a key", chromedp.Click(css(`input[name="rank1"][data-name="Ada"]`)),
+		chromedp.Click(css(`form[data-ballot] button[type="submit"]`)), chromedp.WaitVisible(css(`.badge.counted`)))
+	firstReceipt := location()
+	do("keyed ballot again", chromedp.Navigate(a.base+"/e/"+keysID[1]+"?key="+key), chromedp.WaitVisible(css(`form[data-ballot]`)))
+	pc.check("ballot-keyed-again")
+	do("change the vote", chromedp.Click(css(`input[name="rank1"][data-name="Katy"]`)),
+		chromedp.Click(css(`form[data-ballot] button[type="submit"]`)), chromedp.WaitVisible(css(`.badge.counted`)))
+	do("replaced receipt", chromedp.Navigate(firstReceipt), chromedp.WaitVisible(css(`.badge.replaced`)))
+	pc.check("receipt-replaced")
+	do("admin list with keys", chromedp.Navigate(a.base+"/admin"), chromedp.WaitVisible(css(`main`)))
+	if got := text("main"); !strings.Contains(got, "1 of 3 keys used") {
+		t.Fatalf("the admin list does not say 1 of 3 keys used:\n%s", got)
+	}
+
 	do("sign-in page", chromedp.Navigate(a.base+"/login"), chromedp.WaitVisible(css(`#email`)))
 	pc.check("login")
 	do("not found", chromedp.Navigate(a.base+"/no/such/page"), chromedp.WaitVisible(css(`h1`)))

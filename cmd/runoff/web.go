@@ -28,6 +28,12 @@ func runWeb(ctx context.Context, cfg config, log *slog.Logger) error {
 	if cfg.SessionKeyGenerated {
 		log.Warn("SESSION_KEY is not set: using a random key, so sign-ins end when this process restarts; set SESSION_KEY in production")
 	}
+	switch cfg.KeysSecretFrom {
+	case "random":
+		log.Warn("KEYS_SECRET and SESSION_KEY are not set: voter keys issued now can be printed again only until this process restarts, and only by this process; set KEYS_SECRET in production")
+	case "SESSION_KEY":
+		log.Info("KEYS_SECRET is not set: voter keys are derived from SESSION_KEY; if SESSION_KEY ever changes, keys issued before can no longer be printed again (they still work). Set KEYS_SECRET to keep them apart")
+	}
 	db, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return fmt.Errorf("web: %w (is Postgres running, and DATABASE_URL right?)", err)
@@ -59,6 +65,7 @@ func runWeb(ctx context.Context, cfg config, log *slog.Logger) error {
 		MetricsHandler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
 		MetricsToken:   cfg.MetricsToken,
 		Revision:       runoff.Version().Revision,
+		KeysSecret:     cfg.KeysSecret,
 	}
 	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(cfg.Port)))
 	if err != nil {

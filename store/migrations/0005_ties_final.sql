@@ -15,9 +15,11 @@ CREATE TABLE tie_decisions (
 CREATE INDEX tie_decisions_election_idx ON tie_decisions (election_id, decided_at);
 
 ALTER TABLE elections
-    -- Something other than ballots changed the count (a tie decided): a
-    -- results snapshot computed before it is stale.
-    ADD COLUMN recount_at timestamptz,
+    -- Bumped, in the same transaction, by every change to what the count
+    -- depends on (ballots stored or replaced, a tie decided): a results
+    -- snapshot made from an older version is stale. A count of ballots
+    -- alone misses a replaced vote, which moves counts but not their sum.
+    ADD COLUMN counts_version bigint NOT NULL DEFAULT 0,
     -- The count is final: closed, and every ballot received before the
     -- close carried out. Cleared if the count changes after all.
     ADD COLUMN final_at   timestamptz,
@@ -32,3 +34,6 @@ ALTER TABLE election_changes ADD COLUMN detail text NOT NULL DEFAULT '';
 -- The rules a count was made by, under RCTab's names, so that an export
 -- of the ballots can be counted again with runoff tabulate --rules.
 ALTER TABLE results ADD COLUMN rules text NOT NULL DEFAULT '';
+
+-- The counts version a results snapshot was made from.
+ALTER TABLE results ADD COLUMN counts_version bigint NOT NULL DEFAULT 0;
