@@ -270,3 +270,53 @@ func TestAuditLog(t *testing.T) {
 		t.Fatalf("audit log:\n%q\nwant\n%q", got, want)
 	}
 }
+
+// A snapshot is stale once anything the count depends on changed, even if
+// the number of ballots did not: here a tie decision.
+func TestSnapshotStaleByCountsVersion(t *testing.T) {
+	db, _ := storetest.MustOpen(t)
+	ctx := context.Background()
+	o := newOrganizer(t, db)
+	m := electionMsg(o.ID, "A", "B")
+	m.Settings.Tiebreak = runoff.TiebreakAsk
+	if _, err := db.CreateElections(ctx, []runoff.ElectionCreate{m}); err != nil {
+		t.Fatal(err)
+	}
+	v := runoff.VoteSubmit{BallotID: uuid.Must(uuid.NewV7()), ElectionID: m.ElectionID, Ranking: []uuid.UUID{m.Candidates[0].ID}, SubmittedAt: time.Now()}
+	if _, _, err := db.StoreVotes(ctx, []runoff.VoteSubmit{v}); err != nil {
+		t.Fatal(err)
+	}
+	tally, err := db.Tally(ctx, m.ElectionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wait := &runoff.TieWait{Round: 1, Kind: runoff.TieElimination, Tied: []string{"A", "B"}, Votes: "0"}
+	snap := runoff.ResultSnapshot{ElectionID: m.ElectionID, BallotsCounted: tally.Election.BallotsCounted, CountsVersion: tally.Election.CountsVersion,
+		Report: []byte("{}"), Model: runoff.Results{Waiting: wait}, ComputedAt: tally.ReadAt}
+	if err := db.SaveResult(ctx, snap); err != nil {
+		t.Fatal(err)
+	}
+	if stale, _ := db.StaleElections(ctx, 10); len(stale) != 0 {
+		t.Fatalf("fresh snapshot stale: %v", stale)
+	}
+	d := runoff.TieDecision{ID: uuid.Must(uuid.NewV7()), Election: m.ElectionID, Round: 1, Kind: runoff.TieElimination, Tied: []string{"A", "B"}, Selected: "B", DecidedBy: o.ID, DecidedAt: time.Now()}
+	if out, err := db.DecideTie(ctx, d); err != nil || out.Dead != "" {
+		t.Fatalf("tie: %+v %v", out, err)
+	}
+	if stale, _ := db.StaleElections(ctx, 10); len(stale) != 1 {
+		t.Fatalf("after the tie decision: stale %v, want the election", stale)
+	}
+	// The snapshot made before the decision cannot overwrite a newer one.
+	newer := snap
+	newer.CountsVersion++
+	newer.Report = []byte(`{"newer":true}`)
+	if err := db.SaveResult(ctx, newer); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SaveResult(ctx, snap); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := db.Result(ctx, m.ElectionID); string(r.Report) != `{"newer":true}` {
+		t.Fatalf("an older snapshot replaced a newer one: %s", r.Report)
+	}
+}
