@@ -177,6 +177,11 @@ func (s *Server) electionAdmin(r *http.Request, e *runoff.Election) (views.Elect
 		DeadLetters: held,
 	}
 	describeSettings(&v, e)
+	if img, err := qrDataURL(v.BallotURL); err == nil {
+		v.BallotQR = img
+	} else {
+		s.Log.Warn("ballot link QR code", "err", err)
+	}
 	s.keysAdmin(&v, e)
 	for _, c := range e.Candidates {
 		line := c.Name

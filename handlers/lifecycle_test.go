@@ -255,3 +255,18 @@ func TestResultsShowTheSeed(t *testing.T) {
 		t.Fatalf("results lack the seed:\n%s", body)
 	}
 }
+
+// The election's page shows the ballot link as a QR code to scan.
+func TestBallotLinkQR(t *testing.T) {
+	e := newEnv(t)
+	c := e.client(t)
+	signUp(t, e, c, "org@example.org")
+	el := e.addElection(e.store.organizers["org@example.org"].ID, "A", "B")
+	e.store.mu.Lock()
+	el.Settings = runoff.DefaultSettings()
+	e.store.mu.Unlock()
+	_, body := get(t, c, e.srv.URL+"/admin/elections/"+el.ID.String())
+	if !strings.Contains(body, `<img class="qr" src="data:image/svg+xml;base64,`) {
+		t.Fatal("no QR code of the ballot link")
+	}
+}

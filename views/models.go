@@ -102,6 +102,7 @@ type ElectionAdmin struct {
 	Candidates  []string
 	Ballots     int64
 	BallotURL   string
+	BallotQR    string // a data: URL of a QR code of BallotURL
 	ResultsURL  string
 	DeadLetters int // messages held, not yet requeued
 	// Settings in words, for the summary.

@@ -193,6 +193,31 @@ func TestPagesAccessible(t *testing.T) {
 	do("results", chromedp.Navigate(a.base+"/e/"+electionID[1]+"/results"))
 	waitUntilText("main", "Round 1")
 	pc.check("results")
+	do("printable results", chromedp.Navigate(a.base+"/e/"+electionID[1]+"/results/print"), chromedp.WaitVisible(css(`.print-summary`)))
+	pc.check("results-print")
+
+	// A draft, its audit log, then opened and closed.
+	do("new draft", chromedp.Navigate(a.base+"/admin/elections/new"), chromedp.WaitVisible(css(`#title`)),
+		chromedp.SendKeys(css(`#title`), "Treasurer"), chromedp.SendKeys(css(`#candidates`), "Lin | Ran the books in 2025\nMo"),
+		chromedp.Click(css(`input[name="draft"][value="on"]`)),
+		chromedp.Submit(css(`#title`)), chromedp.WaitVisible(css(`#election`)))
+	waitUntilText("main", "Edit this draft")
+	pc.check("election-draft")
+	draftID := regexp.MustCompile(`/admin/elections/([0-9a-f-]{36})`).FindStringSubmatch(location())
+	do("open the draft", chromedp.Submit(css(`form[action$="/open"] button`)), chromedp.WaitVisible(css(`#election`)))
+	waitUntilText("main", "Your change is saved.")
+	do("close it", chromedp.Navigate(a.base+"/admin/elections/"+draftID[1]), chromedp.WaitVisible(css(`form[action$="/close"] button`)),
+		chromedp.Submit(css(`form[action$="/close"] button`)), chromedp.WaitVisible(css(`#election`)))
+	waitUntilText("main", "Your change is saved.")
+	pc.check("election-closed")
+	do("closed ballot", chromedp.Navigate(a.base+"/e/"+draftID[1]), chromedp.WaitVisible(css(`h1`)))
+	pc.check("ballot-closed")
+	do("audit log", chromedp.Navigate(a.base+"/admin/elections/"+draftID[1]+"/audit"), chromedp.WaitVisible(css(`h1`)))
+	if !strings.Contains(text("main"), "Closed voting") {
+		t.Fatalf("audit log lacks the close:\n%s", text("main"))
+	}
+	pc.check("audit")
+
 	// Voter keys, with changes allowed: issue, print, vote with a key,
 	// change the vote.
 	do("new keys election", chromedp.Navigate(a.base+"/admin/elections/new"), chromedp.WaitVisible(css(`#title`)),
