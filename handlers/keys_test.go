@@ -235,9 +235,7 @@ func TestIssueAndPrintKeys(t *testing.T) {
 	oel := other.keysElection(otherOwner, "")
 	tb := other.store.keyTable()
 	tb.mu.Lock()
-	for _, k := range e.store.keyTable().issued[el.ID] {
-		tb.issued[oel.ID] = append(tb.issued[oel.ID], k)
-	}
+	tb.issued[oel.ID] = append(tb.issued[oel.ID], e.store.keyTable().issued[el.ID]...)
 	tb.mu.Unlock()
 	resp, body = get(t, oc, other.srv.URL+"/admin/elections/"+oel.ID.String()+"/keys.csv")
 	if resp.StatusCode != http.StatusInternalServerError || lede(t, body) != "These keys were made with a different KEYS_SECRET from the one this server has, so they cannot be printed again. The keys already handed out still work; restore the earlier KEYS_SECRET to print them." {

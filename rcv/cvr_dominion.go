@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 )
@@ -125,7 +126,7 @@ func readDominion(b *cvrBuilder, src *CVRSource) error {
 					if ct.ID.String() != src.ContestID {
 						continue
 					}
-					if containsInt(ct.OutstackConditionIDs, 7) {
+					if slices.Contains(ct.OutstackConditionIDs, 7) {
 						continue
 					}
 					for _, m := range ct.Marks {
@@ -168,15 +169,6 @@ func (b *cvrBuilder) checkRanks(max int, where func() string) error {
 		}
 	}
 	return nil
-}
-
-func containsInt(s []int, v int) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 func readJSONFile(path string, v any) error {

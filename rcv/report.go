@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -208,9 +209,9 @@ func (r *Result) WriteTable(w io.Writer) error {
 			v, ok := rd.TallyOf(name)
 			mark := ""
 			switch {
-			case contains(rd.Elected, name):
+			case slices.Contains(rd.Elected, name):
 				mark = " *"
-			case contains(rd.Eliminated, name):
+			case slices.Contains(rd.Eliminated, name):
 				mark = " x"
 			}
 			if ok {
@@ -275,13 +276,4 @@ func (r *Result) WriteTable(w io.Writer) error {
 		}
 	}
 	return nil
-}
-
-func contains(s []string, x string) bool {
-	for _, v := range s {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }
