@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/a-h/templ"
 	"github.com/google/uuid"
@@ -54,6 +55,13 @@ func (s *Server) handleSignup(w http.ResponseWriter, r *http.Request) error {
 	if len(f.Errors) > 0 {
 		return form(runoff.Invalid("The account could not be created; see the marked fields.", f.Errors))
 	}
+	address := "signup:address:" + s.clientAddress(r)
+	if err := s.throttled(r, address); err != nil {
+		return form(err)
+	}
+	if err := s.Accounts.Failed(r.Context(), address, signupLimit, time.Hour, time.Hour); err != nil {
+		return err
+	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.PasswordCost)
 	if err != nil {
 		return err
@@ -83,6 +91,16 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	f := views.AuthForm{Email: r.PostFormValue("email"), Next: safeNext(r.PostFormValue("next"))}
 	password := r.PostFormValue("password")
 	email, _ := runoff.NormalizeEmail(f.Email)
+	account, address := "login:account:"+email, "login:address:"+s.clientAddress(r)
+	form := func(err error) error {
+		return &formError{err: err, page: func(msg string) templ.Component {
+			f.Message = msg
+			return views.Auth(s.page(r, "Sign in"), f)
+		}}
+	}
+	if err := s.throttled(r, account, address); err != nil {
+		return form(err)
+	}
 	o, err := s.Accounts.OrganizerByEmail(r.Context(), email)
 	if err != nil && !errors.Is(err, runoff.ErrNotFound) {
 		return err
@@ -92,11 +110,18 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 		hash = []byte(o.PasswordHash)
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || o == nil {
-		return &formError{err: &runoff.Problem{Kind: errSignIn, Message: "The email or password is not right. Check them and try again."},
-			page: func(msg string) templ.Component {
-				f.Message = msg
-				return views.Auth(s.page(r, "Sign in"), f)
-			}}
+		for _, k := range []struct {
+			key   string
+			limit int
+		}{{account, loginAccountLimit}, {address, loginAddressLimit}} {
+			if err := s.Accounts.Failed(r.Context(), k.key, k.limit, throttleWindow, throttleLock); err != nil {
+				return err
+			}
+		}
+		return form(&runoff.Problem{Kind: errSignIn, Message: "The email or password is not right. Check them and try again."})
+	}
+	if err := s.Accounts.Succeeded(r.Context(), account); err != nil {
+		return err
 	}
 	if err := s.signIn(w, r, o); err != nil {
 		return err
@@ -110,12 +135,20 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) error {
-	sess := s.session(r, sessionName)
-	sess.Options.MaxAge = -1
-	for k := range sess.Values {
-		delete(sess.Values, k)
+	if err := s.signOut(w, r); err != nil {
+		return err
 	}
-	if err := sess.Save(r, w); err != nil {
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+	return nil
+}
+
+// handleLogoutEverywhere ends every session of the organizer, on every
+// device, and this one.
+func (s *Server) handleLogoutEverywhere(w http.ResponseWriter, r *http.Request) error {
+	if err := s.Accounts.DeleteSessions(r.Context(), organizerID(r.Context())); err != nil {
+		return err
+	}
+	if err := s.signOut(w, r); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)

@@ -90,6 +90,11 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 		}
 	case errors.Is(err, errSignIn):
 		e.Status, e.Heading = http.StatusUnauthorized, "Sign in"
+	case errors.Is(err, errThrottled):
+		var te *throttleError
+		errors.As(err, &te)
+		e.Status, e.Heading, e.Message = http.StatusTooManyRequests, "Too many attempts", te.Error()
+		w.Header().Set("Retry-After", fmt.Sprint(int(te.wait.Seconds())+1))
 	case errors.Is(err, runoff.ErrForbidden):
 		e.Status, e.Heading, e.Message = http.StatusForbidden, "Not allowed", "You don't have access to this."
 	case errors.Is(err, runoff.ErrUnavailable):

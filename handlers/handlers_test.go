@@ -38,6 +38,7 @@ type fakeStore struct {
 	dead       []runoff.DeadLetter
 	changes    map[uuid.UUID]bool // changes the worker has carried out
 	audit      map[uuid.UUID][]runoff.AuditEntry
+	acct       *fakeAccounts
 	panicOn    uuid.UUID
 	down       bool // Postgres not answering
 }

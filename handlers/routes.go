@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/gorilla/sessions"
@@ -39,10 +40,18 @@ type Backlog interface {
 	VotesWaiting(ctx context.Context) (int, error)
 }
 
-// Accounts stores organizers: the one synchronous write.
+// Accounts stores organizers, their sessions and the throttle on signing
+// in: the one synchronous write.
 type Accounts interface {
 	CreateOrganizer(ctx context.Context, o *runoff.Organizer) error
 	OrganizerByEmail(ctx context.Context, email string) (*runoff.Organizer, error)
+	CreateSession(ctx context.Context, hash string, organizerID uuid.UUID) error
+	Session(ctx context.Context, hash string, idle, maxAge time.Duration) (*runoff.Organizer, error)
+	DeleteSession(ctx context.Context, hash string) error
+	DeleteSessions(ctx context.Context, organizerID uuid.UUID) error
+	Locked(ctx context.Context, keys []string) (time.Duration, error)
+	Failed(ctx context.Context, key string, limit int, window, lock time.Duration) error
+	Succeeded(ctx context.Context, key string) error
 }
 
 // Publisher publishes a message and returns once the broker has confirmed
@@ -77,6 +86,10 @@ type Server struct {
 	Metrics        *Metrics
 	MetricsHandler http.Handler
 	MetricsToken   string
+	// TrustProxy takes the client's address from the last entry of
+	// X-Forwarded-For, which a platform's router (Heroku's) appends; off,
+	// from the connection.
+	TrustProxy bool
 	// Revision is the commit this build was made from ("" if unknown);
 	// /healthz and every page's footer carry it.
 	Revision string
@@ -105,6 +118,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /login", h(s.handleLoginForm))
 	mux.Handle("POST /login", h(s.handleLogin))
 	mux.Handle("POST /logout", h(s.handleLogout))
+	mux.Handle("POST /logout/everywhere", h(s.organizer(s.handleLogoutEverywhere)))
 
 	mux.Handle("GET /admin", h(s.organizer(s.handleAdmin)))
 	mux.Handle("GET /admin/elections/new", h(s.organizer(s.handleElectionForm)))
@@ -151,7 +165,7 @@ func (s *Server) Handler() http.Handler {
 	if s.Metrics == nil {
 		s.Metrics = NewMetrics(nil)
 	}
-	return s.Metrics.count(securityHeaders(csrf.Handler(mux)))
+	return s.Metrics.count(securityHeaders(csrf.Handler(s.withOrganizer(mux))))
 }
 
 func securityHeaders(next http.Handler) http.Handler {

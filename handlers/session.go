@@ -3,12 +3,16 @@ package handlers
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/gob"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/a-h/templ"
 	"github.com/google/uuid"
@@ -19,10 +23,14 @@ import (
 )
 
 const (
-	sessionName  = "runoff"
-	keyOrganizer = "organizer_id"
-	keyEmail     = "email"
-	keyPending   = "pending_elections"
+	sessionName = "runoff"
+	// keySession holds the session's random ID: the organizer it signs in
+	// is found by its hash in Postgres, so signing out ends it at once.
+	keySession = "sid"
+	keyPending = "pending_elections"
+	// A session ends after this long unused, and this long at most.
+	sessionIdle = 12 * time.Hour
+	sessionMax  = 30 * 24 * time.Hour
 	// Receipts of ballots not yet counted live in their own cookie, so that
 	// a voter who is not signed in still sees what they submitted.
 	receiptsName = "runoff_receipts"
@@ -71,27 +79,62 @@ func init() {
 
 type organizerKey struct{}
 
+// signedIn is the organizer a request's session signs in, if any; err is
+// set when the session could not be looked up (storage not answering).
+type signedIn struct {
+	id    uuid.UUID
+	email string
+	err   error
+}
+
+type signedInKey struct{}
+
+// withOrganizer looks the request's session up once, before any handler,
+// for pages (not static files or health checks).
+func (s *Server) withOrganizer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if strings.HasPrefix(p, "/static/") || p == "/healthz" || p == "/readyz" || p == "/metrics" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		var who signedIn
+		if sid, _ := s.session(r, sessionName).Values[keySession].(string); sid != "" {
+			o, err := s.Accounts.Session(r.Context(), hashSessionID(sid), sessionIdle, sessionMax)
+			switch {
+			case err == nil:
+				who.id, who.email = o.ID, o.Email
+			case !errors.Is(err, runoff.ErrNotFound):
+				who.err = err
+			}
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), signedInKey{}, who)))
+	})
+}
+
+func hashSessionID(sid string) string {
+	sum := sha256.Sum256([]byte("runoff session:" + sid))
+	return hex.EncodeToString(sum[:])
+}
+
 // currentOrganizer is the signed-in organizer's ID and email, if any.
 func (s *Server) currentOrganizer(r *http.Request) (uuid.UUID, string) {
-	sess := s.session(r, sessionName)
-	idStr, _ := sess.Values[keyOrganizer].(string)
-	email, _ := sess.Values[keyEmail].(string)
-	id, err := uuid.Parse(idStr)
-	if err != nil {
-		return uuid.Nil, ""
-	}
-	return id, email
+	who, _ := r.Context().Value(signedInKey{}).(signedIn)
+	return who.id, who.email
 }
 
 // organizer requires a signed-in organizer, and puts their ID in the
 // request's context; anyone else is sent to sign in.
 func (s *Server) organizer(h handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		id, _ := s.currentOrganizer(r)
-		if id == uuid.Nil {
+		who, _ := r.Context().Value(signedInKey{}).(signedIn)
+		if who.err != nil {
+			return who.err
+		}
+		if who.id == uuid.Nil {
 			return runoff.ErrUnauthorized
 		}
-		return h(w, r.WithContext(context.WithValue(r.Context(), organizerKey{}, id)))
+		return h(w, r.WithContext(context.WithValue(r.Context(), organizerKey{}, who.id)))
 	}
 }
 
@@ -100,16 +143,40 @@ func organizerID(ctx context.Context) uuid.UUID {
 	return id
 }
 
-// signIn starts an organizer's session.
+// signIn starts an organizer's session: a new random ID in the cookie,
+// its hash in Postgres.
 func (s *Server) signIn(w http.ResponseWriter, r *http.Request, o *runoff.Organizer) error {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return err
+	}
+	sid := base64.RawURLEncoding.EncodeToString(b[:])
+	if err := s.Accounts.CreateSession(r.Context(), hashSessionID(sid), o.ID); err != nil {
+		return err
+	}
 	sess := s.session(r, sessionName)
 	// A fresh session on sign-in, so no earlier cookie's values carry over.
 	for k := range sess.Values {
 		delete(sess.Values, k)
 	}
-	sess.Values[keyOrganizer] = o.ID.String()
-	sess.Values[keyEmail] = o.Email
+	sess.Values[keySession] = sid
+	sess.Options = &sessions.Options{Path: "/", MaxAge: int(sessionMax.Seconds()), HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: sess.Options.Secure}
 	s.secure(r, sess)
+	return sess.Save(r, w)
+}
+
+// signOut ends this browser's session, in Postgres and in the cookie.
+func (s *Server) signOut(w http.ResponseWriter, r *http.Request) error {
+	sess := s.session(r, sessionName)
+	if sid, _ := sess.Values[keySession].(string); sid != "" {
+		if err := s.Accounts.DeleteSession(r.Context(), hashSessionID(sid)); err != nil {
+			return err
+		}
+	}
+	sess.Options.MaxAge = -1
+	for k := range sess.Values {
+		delete(sess.Values, k)
+	}
 	return sess.Save(r, w)
 }
 

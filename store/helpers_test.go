@@ -34,3 +34,15 @@ func countRows(t *testing.T, url, query string, args ...any) int {
 	}
 	return n
 }
+
+func exec(t *testing.T, url, query string, args ...any) {
+	t.Helper()
+	db, err := sql.Open("postgres", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(query, args...); err != nil {
+		t.Fatal(err)
+	}
+}

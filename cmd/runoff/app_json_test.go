@@ -46,7 +46,8 @@ var envInProduction = map[string]struct {
 	"SESSION_KEY":         {required: true},
 	"KEYS_SECRET":         {required: true},
 	"COOKIE_SECURE":       {},
-	"LOG_FORMAT":          {}, // JSON whenever DYNO is set
+	"TRUST_PROXY":         {required: true}, // Heroku's router appends the client's address
+	"LOG_FORMAT":          {},               // JSON whenever DYNO is set
 	"LOG_LEVEL":           {},
 	"METRICS_TOKEN":       {},
 	"METRICS_PORT":        {},

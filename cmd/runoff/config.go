@@ -33,6 +33,9 @@ type config struct {
 	LogFormat      string
 	LogLevel       slog.Level
 	Topology       rabbitmq.Topology
+	// TrustProxy takes clients' addresses from X-Forwarded-For's last
+	// entry, as a platform's router appends it.
+	TrustProxy bool
 	// MetricsToken, if set, is required as a bearer token on /metrics.
 	MetricsToken string
 	// MetricsPort, if set, is where the worker serves /metrics and
@@ -121,6 +124,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 	}
 	cfg.MetricsToken = getenv("METRICS_TOKEN")
+	switch v := getenv("TRUST_PROXY"); v {
+	case "", "false":
+	case "true":
+		cfg.TrustProxy = true
+	default:
+		return cfg, fmt.Errorf("TRUST_PROXY=%q: want true (behind a router that appends the client to X-Forwarded-For) or false", v)
+	}
 	if v := getenv("METRICS_PORT"); v != "" {
 		p, err := strconv.Atoi(v)
 		if err != nil || p < 1 || p > 65535 {

@@ -65,6 +65,7 @@ func runWeb(ctx context.Context, cfg config, log *slog.Logger) error {
 		MetricsHandler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
 		MetricsToken:   cfg.MetricsToken,
 		Revision:       runoff.Version().Revision,
+		TrustProxy:     cfg.TrustProxy,
 		KeysSecret:     cfg.KeysSecret,
 	}
 	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(cfg.Port)))

@@ -1,0 +1,123 @@
+package handlers_test
+
+import (
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/runoff-vote/runoff/handlers"
+)
+
+// Signing out ends the session on the server: the old cookie, replayed,
+// opens nothing.
+func TestSignOutRevokesTheCookie(t *testing.T) {
+	e := newEnv(t)
+	c := e.client(t)
+	signUp(t, e, c, "org@example.org")
+	u, _ := url.Parse(e.srv.URL)
+	old := c.Jar.Cookies(u)
+	if resp, _ := get(t, c, e.srv.URL+"/admin"); resp.StatusCode != 200 {
+		t.Fatalf("admin while signed in: %d", resp.StatusCode)
+	}
+	if resp, _ := post(t, c, e.srv.URL+"/logout", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("logout: %d", resp.StatusCode)
+	}
+	replay := e.client(t)
+	replay.Jar.SetCookies(u, old)
+	if resp, _ := get(t, replay, e.srv.URL+"/admin"); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login") {
+		t.Fatalf("an old cookie after sign-out: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
+
+// A session ends after 12 hours unused, and "sign out everywhere" ends
+// every session of the organizer.
+func TestSessionsExpireAndEndEverywhere(t *testing.T) {
+	e := newEnv(t)
+	a := e.store.accounts()
+	now := time.Now()
+	a.now = func() time.Time { return now }
+	laptop, phone := e.client(t), e.client(t)
+	signUp(t, e, laptop, "org@example.org")
+	if resp, _ := post(t, phone, e.srv.URL+"/login", url.Values{"email": {"org@example.org"}, "password": {"correct horse battery"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign in on the phone: %d", resp.StatusCode)
+	}
+	now = now.Add(11 * time.Hour)
+	if resp, _ := get(t, laptop, e.srv.URL+"/admin"); resp.StatusCode != 200 {
+		t.Fatalf("after 11 hours: %d", resp.StatusCode)
+	}
+	now = now.Add(12*time.Hour + time.Minute) // the phone was idle 23 hours, the laptop 12
+	for name, c := range map[string]*http.Client{"laptop": laptop, "phone": phone} {
+		if resp, _ := get(t, c, e.srv.URL+"/admin"); resp.StatusCode != http.StatusSeeOther {
+			t.Errorf("%s after 12 hours idle: %d", name, resp.StatusCode)
+		}
+	}
+	// Sign in on both again, then sign out everywhere from one.
+	for _, c := range []*http.Client{laptop, phone} {
+		if resp, _ := post(t, c, e.srv.URL+"/login", url.Values{"email": {"org@example.org"}, "password": {"correct horse battery"}}); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("sign in again: %d", resp.StatusCode)
+		}
+	}
+	if resp, _ := post(t, laptop, e.srv.URL+"/logout/everywhere", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign out everywhere: %d", resp.StatusCode)
+	}
+	if resp, _ := get(t, phone, e.srv.URL+"/admin"); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the phone after signing out everywhere: %d", resp.StatusCode)
+	}
+}
+
+// Repeated wrong passwords lock the account for a while, with a page that
+// says how long; the right password then waits too.
+func TestSignInThrottled(t *testing.T) {
+	e := newEnv(t)
+	c := e.client(t)
+	signUp(t, e, c, "org@example.org")
+	attacker := e.client(t)
+	for i := range 5 {
+		resp, _ := post(t, attacker, e.srv.URL+"/login", url.Values{"email": {"org@example.org"}, "password": {"wrong password " + string(rune('a'+i))}})
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("failure %d: %d", i+1, resp.StatusCode)
+		}
+	}
+	resp, body := post(t, attacker, e.srv.URL+"/login", url.Values{"email": {"org@example.org"}, "password": {"correct horse battery"}})
+	if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "Too many attempts. Try again in 15 minutes.") || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("after 5 failures: %d %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	// The lock passes.
+	a := e.store.accounts()
+	a.mu.Lock()
+	a.now = func() time.Time { return time.Now().Add(16 * time.Minute) }
+	a.mu.Unlock()
+	if resp, _ := post(t, attacker, e.srv.URL+"/login", url.Values{"email": {"org@example.org"}, "password": {"correct horse battery"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("after the lock: %d", resp.StatusCode)
+	}
+}
+
+// Sign-ups are limited per client address: behind a router that appends
+// the client's address to X-Forwarded-For, that address, not a forged one.
+func TestSignUpThrottledPerAddress(t *testing.T) {
+	e := newEnvWith(t, func(s *handlers.Server) { s.TrustProxy = true })
+	signup := func(n int, forged string) int {
+		jar, _ := cookiejar.New(nil)
+		c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/signup", strings.NewReader(url.Values{"email": {"u" + string(rune('a'+n)) + "@example.org"}, "password": {"correct horse battery"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Forwarded-For", forged+", 203.0.113.7")
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for i := range 10 {
+		if code := signup(i, "198.51.100."+string(rune('0'+i))); code != http.StatusSeeOther {
+			t.Fatalf("sign-up %d: %d", i+1, code)
+		}
+	}
+	if code := signup(11, "198.51.100.99"); code != http.StatusTooManyRequests {
+		t.Fatalf("the 11th sign-up from one address (forged X-Forwarded-For entries aside): %d", code)
+	}
+}

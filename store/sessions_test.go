@@ -1,0 +1,87 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/runoff-vote/runoff"
+	"github.com/runoff-vote/runoff/store/storetest"
+)
+
+// Server-side sessions: found while fresh, gone once idle, old or deleted.
+func TestSessions(t *testing.T) {
+	db, u := storetest.MustOpen(t)
+	ctx := context.Background()
+	o := newOrganizer(t, db)
+	for _, h := range []string{"a", "b", "idle", "old"} {
+		if err := db.CreateSession(ctx, h, o.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := db.Session(ctx, "a", 12*time.Hour, 30*24*time.Hour)
+	if err != nil || got.ID != o.ID || got.Email != o.Email {
+		t.Fatalf("session: %+v, %v", got, err)
+	}
+	exec(t, u, `UPDATE sessions SET last_seen_at = now() - interval '13 hours' WHERE id_hash = 'idle'`)
+	exec(t, u, `UPDATE sessions SET created_at = now() - interval '31 days' WHERE id_hash = 'old'`)
+	for _, h := range []string{"idle", "old", "nope"} {
+		if _, err := db.Session(ctx, h, 12*time.Hour, 30*24*time.Hour); !errors.Is(err, runoff.ErrNotFound) {
+			t.Errorf("session %s: %v, want not found", h, err)
+		}
+	}
+	if err := db.DeleteSession(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Session(ctx, "a", time.Hour, time.Hour); !errors.Is(err, runoff.ErrNotFound) {
+		t.Errorf("deleted session: %v", err)
+	}
+	if err := db.DeleteSessions(ctx, o.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Session(ctx, "b", time.Hour, time.Hour); !errors.Is(err, runoff.ErrNotFound) {
+		t.Errorf("session after signing out everywhere: %v", err)
+	}
+}
+
+// The throttle locks a key at its limit within the window, for the lock's
+// length, and a success clears failures but not a lock.
+func TestThrottle(t *testing.T) {
+	db, u := storetest.MustOpen(t)
+	ctx := context.Background()
+	for range 2 {
+		if err := db.Failed(ctx, "k", 3, time.Minute, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if wait, _ := db.Locked(ctx, []string{"k", "other"}); wait != 0 {
+		t.Fatalf("locked after 2 of 3: %v", wait)
+	}
+	if err := db.Succeeded(ctx, "k"); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if err := db.Failed(ctx, "k", 3, time.Minute, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wait, err := db.Locked(ctx, []string{"other", "k"})
+	if err != nil || wait < 59*time.Minute || wait > time.Hour {
+		t.Fatalf("locked for %v, %v; want about an hour", wait, err)
+	}
+	if err := db.Succeeded(ctx, "k"); err != nil {
+		t.Fatal(err)
+	}
+	if wait, _ := db.Locked(ctx, []string{"k"}); wait == 0 {
+		t.Fatal("a success lifted a lock")
+	}
+	// Failures older than the window start again.
+	exec(t, u, `UPDATE throttle SET locked_until = NULL, failures = 2, window_start = now() - interval '2 minutes' WHERE key = 'k'`)
+	if err := db.Failed(ctx, "k", 3, time.Minute, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if wait, _ := db.Locked(ctx, []string{"k"}); wait != 0 {
+		t.Fatalf("an old window's failures counted: locked %v", wait)
+	}
+}
