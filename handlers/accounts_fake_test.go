@@ -16,6 +16,7 @@ type fakeAccounts struct {
 	mu       sync.Mutex
 	sessions map[string]*fakeSession
 	throttle map[string]*fakeThrottle
+	resets   map[string]uuid.UUID // reset-token hash → organizer
 	now      func() time.Time
 }
 
@@ -34,7 +35,7 @@ func (f *fakeStore) accounts() *fakeAccounts {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.acct == nil {
-		f.acct = &fakeAccounts{sessions: map[string]*fakeSession{}, throttle: map[string]*fakeThrottle{}, now: time.Now}
+		f.acct = &fakeAccounts{sessions: map[string]*fakeSession{}, throttle: map[string]*fakeThrottle{}, resets: map[string]uuid.UUID{}, now: time.Now}
 	}
 	return f.acct
 }
@@ -129,4 +130,45 @@ func (f *fakeStore) Succeeded(_ context.Context, key string) error {
 		delete(a.throttle, key)
 	}
 	return nil
+}
+
+func (f *fakeStore) SetPassword(ctx context.Context, organizerID uuid.UUID, hash string) error {
+	f.mu.Lock()
+	for _, o := range f.organizers {
+		if o.ID == organizerID {
+			o.PasswordHash = hash
+		}
+	}
+	f.mu.Unlock()
+	return f.DeleteSessions(ctx, organizerID)
+}
+
+func (f *fakeStore) ResetToken(_ context.Context, hash string) (*runoff.Organizer, error) {
+	a := f.accounts()
+	a.mu.Lock()
+	id, ok := a.resets[hash]
+	a.mu.Unlock()
+	if !ok {
+		return nil, runoff.ErrNotFound
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, o := range f.organizers {
+		if o.ID == id {
+			return o, nil
+		}
+	}
+	return nil, runoff.ErrNotFound
+}
+
+func (f *fakeStore) UseResetToken(_ context.Context, hash string) (uuid.UUID, error) {
+	a := f.accounts()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	id, ok := a.resets[hash]
+	if !ok {
+		return uuid.Nil, runoff.ErrNotFound
+	}
+	delete(a.resets, hash)
+	return id, nil
 }

@@ -121,3 +121,59 @@ func TestSignUpThrottledPerAddress(t *testing.T) {
 		t.Fatalf("the 11th sign-up from one address (forged X-Forwarded-For entries aside): %d", code)
 	}
 }
+
+// A signed-in organizer changes their password after giving the current
+// one; every other session ends.
+func TestPasswordChange(t *testing.T) {
+	e := newEnv(t)
+	c, other := e.client(t), e.client(t)
+	signUp(t, e, c, "org@example.org")
+	if resp, _ := post(t, other, e.srv.URL+"/login", url.Values{"email": {"org@example.org"}, "password": {"correct horse battery"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatal("second sign-in")
+	}
+	resp, body := post(t, c, e.srv.URL+"/account/password", url.Values{"current": {"not it at all"}, "password": {"a new long password"}})
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "This is not your current password.") {
+		t.Fatalf("wrong current password: %d", resp.StatusCode)
+	}
+	resp, body = post(t, c, e.srv.URL+"/account/password", url.Values{"current": {"correct horse battery"}, "password": {"short"}})
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "Choose a password of at least 10 characters.") {
+		t.Fatalf("short new password: %d", resp.StatusCode)
+	}
+	resp, _ = post(t, c, e.srv.URL+"/account/password", url.Values{"current": {"correct horse battery"}, "password": {"a new long password"}})
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/admin?password=changed" {
+		t.Fatalf("change: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if _, body := get(t, c, e.srv.URL+"/admin?password=changed"); !strings.Contains(body, "Your password is changed") {
+		t.Fatal("this browser was signed out, or not told")
+	}
+	if resp, _ := get(t, other, e.srv.URL+"/admin"); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the other session after the change: %d", resp.StatusCode)
+	}
+	if resp, _ := post(t, e.client(t), e.srv.URL+"/login", url.Values{"email": {"org@example.org"}, "password": {"a new long password"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign in with the new password: %d", resp.StatusCode)
+	}
+}
+
+// A one-time link sets a new password once.
+func TestResetLink(t *testing.T) {
+	e := newEnv(t)
+	signUp(t, e, e.client(t), "org@example.org")
+	a := e.store.accounts()
+	a.mu.Lock()
+	a.resets[handlers.ResetTokenHash("tok")] = e.store.organizers["org@example.org"].ID
+	a.mu.Unlock()
+	c := e.client(t)
+	if resp, body := get(t, c, e.srv.URL+"/reset/tok"); resp.StatusCode != 200 || !strings.Contains(body, "Choose a new password") || strings.Contains(body, `name="current"`) {
+		t.Fatalf("reset form: %d", resp.StatusCode)
+	}
+	if resp, _ := post(t, c, e.srv.URL+"/reset/tok", url.Values{"password": {"fresh and long enough"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("reset: %d", resp.StatusCode)
+	}
+	if resp, _ := get(t, c, e.srv.URL+"/admin"); resp.StatusCode != 200 {
+		t.Fatalf("signed in after the reset: %d", resp.StatusCode)
+	}
+	resp, body := post(t, e.client(t), e.srv.URL+"/reset/tok", url.Values{"password": {"another long password"}})
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(body, "This password link has been used or has expired") {
+		t.Fatalf("the link used twice: %d", resp.StatusCode)
+	}
+}

@@ -42,6 +42,9 @@ func (s *Server) handleAdmin(w http.ResponseWriter, r *http.Request) error {
 	}
 	p := s.page(r, "Your elections")
 	notice := ""
+	if r.URL.Query().Get("password") == "changed" {
+		notice = "Your password is changed, and you are signed out everywhere else."
+	}
 	if id, err := uuid.Parse(r.URL.Query().Get("deleting")); err == nil {
 		// Deleting is carried out by the worker: say so until it is done.
 		notice = "The election was deleted, with its ballots."

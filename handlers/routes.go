@@ -52,6 +52,9 @@ type Accounts interface {
 	Locked(ctx context.Context, keys []string) (time.Duration, error)
 	Failed(ctx context.Context, key string, limit int, window, lock time.Duration) error
 	Succeeded(ctx context.Context, key string) error
+	SetPassword(ctx context.Context, organizerID uuid.UUID, hash string) error
+	ResetToken(ctx context.Context, hash string) (*runoff.Organizer, error)
+	UseResetToken(ctx context.Context, hash string) (uuid.UUID, error)
 }
 
 // Publisher publishes a message and returns once the broker has confirmed
@@ -119,6 +122,10 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /login", h(s.handleLogin))
 	mux.Handle("POST /logout", h(s.handleLogout))
 	mux.Handle("POST /logout/everywhere", h(s.organizer(s.handleLogoutEverywhere)))
+	mux.Handle("GET /account/password", h(s.organizer(s.handlePasswordForm)))
+	mux.Handle("POST /account/password", h(s.organizer(s.handlePasswordChange)))
+	mux.Handle("GET /reset/{token}", h(s.handleResetForm))
+	mux.Handle("POST /reset/{token}", h(s.handleReset))
 
 	mux.Handle("GET /admin", h(s.organizer(s.handleAdmin)))
 	mux.Handle("GET /admin/elections/new", h(s.organizer(s.handleElectionForm)))

@@ -2,9 +2,11 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"github.com/runoff-vote/runoff"
@@ -101,4 +103,55 @@ func (s *DB) Succeeded(ctx context.Context, key string) error {
 		return wrapf(err, "throttle")
 	}
 	return nil
+}
+
+// SetPassword changes an organizer's password hash and ends every session
+// of theirs: whoever had the old password is signed out.
+func (s *DB) SetPassword(ctx context.Context, organizerID uuid.UUID, hash string) error {
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE organizers SET password_hash = $2 WHERE id = $1`, organizerID, hash)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return sql.ErrNoRows
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE organizer_id = $1`, organizerID)
+		return err
+	})
+	if err != nil {
+		return notFound(err, "organizer "+organizerID.String())
+	}
+	return nil
+}
+
+// CreateResetToken records a one-time password link by its hash.
+func (s *DB) CreateResetToken(ctx context.Context, hash string, organizerID uuid.UUID, expires time.Time) error {
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO reset_tokens (token_hash, organizer_id, expires_at) VALUES ($1, $2, $3)`, hash, organizerID, expires); err != nil {
+		return wrapf(err, "reset token")
+	}
+	return nil
+}
+
+// ResetToken finds the organizer of a live one-time link without using
+// it up.
+func (s *DB) ResetToken(ctx context.Context, hash string) (*runoff.Organizer, error) {
+	var o runoff.Organizer
+	err := s.db.GetContext(ctx, &o, `SELECT o.id, o.email, o.password_hash, o.created_at FROM reset_tokens t
+		JOIN organizers o ON o.id = t.organizer_id WHERE t.token_hash = $1 AND t.expires_at > now()`, hash)
+	if err != nil {
+		return nil, notFound(err, "reset token")
+	}
+	return &o, nil
+}
+
+// UseResetToken uses a one-time link up, once: of two requests racing
+// with it, one gets the organizer and the other runoff.ErrNotFound.
+func (s *DB) UseResetToken(ctx context.Context, hash string) (uuid.UUID, error) {
+	var id uuid.UUID
+	err := s.db.GetContext(ctx, &id, `DELETE FROM reset_tokens WHERE token_hash = $1 AND expires_at > now() RETURNING organizer_id`, hash)
+	if err != nil {
+		return uuid.Nil, notFound(err, "reset token")
+	}
+	return id, nil
 }

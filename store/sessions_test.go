@@ -85,3 +85,41 @@ func TestThrottle(t *testing.T) {
 		t.Fatalf("an old window's failures counted: locked %v", wait)
 	}
 }
+
+// A one-time link works once and not after its hour; setting a password
+// ends the organizer's sessions.
+func TestResetTokensAndPassword(t *testing.T) {
+	db, _ := storetest.MustOpen(t)
+	ctx := context.Background()
+	o := newOrganizer(t, db)
+	if err := db.CreateSession(ctx, "s", o.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateResetToken(ctx, "live", o.ID, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateResetToken(ctx, "dead", o.ID, time.Now().Add(-time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.ResetToken(ctx, "live"); err != nil || got.ID != o.ID {
+		t.Fatalf("live token: %v, %v", got, err)
+	}
+	if _, err := db.ResetToken(ctx, "dead"); !errors.Is(err, runoff.ErrNotFound) {
+		t.Fatalf("expired token: %v", err)
+	}
+	if id, err := db.UseResetToken(ctx, "live"); err != nil || id != o.ID {
+		t.Fatalf("use: %v, %v", id, err)
+	}
+	if _, err := db.UseResetToken(ctx, "live"); !errors.Is(err, runoff.ErrNotFound) {
+		t.Fatalf("used twice: %v", err)
+	}
+	if err := db.SetPassword(ctx, o.ID, "new-hash"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Session(ctx, "s", time.Hour, time.Hour); !errors.Is(err, runoff.ErrNotFound) {
+		t.Fatalf("session after a new password: %v", err)
+	}
+	if got, _ := db.OrganizerByEmail(ctx, o.Email); got.PasswordHash != "new-hash" {
+		t.Fatalf("hash %q", got.PasswordHash)
+	}
+}

@@ -44,7 +44,7 @@ func AdminList(p Page, l AdminListPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<form method=\"post\" action=\"/logout/everywhere\" class=\"no-print\"><p class=\"hint\">Signed in on a computer you no longer use? <button type=\"submit\" class=\"link\">Sign out on every device</button></p></form>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<form method=\"post\" action=\"/logout/everywhere\" class=\"no-print\"><p class=\"hint\"><a href=\"/account/password\">Change your password</a> · Signed in on a computer you no longer use? <button type=\"submit\" class=\"link\">Sign out on every device</button></p></form>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -285,3 +285,11 @@ type KeyCard struct {
 	Link   string
 	QR     string
 }
+
+// PasswordForm chooses a new password; Current asks for the present one.
+type PasswordForm struct {
+	Action  string
+	Current bool
+	Message string
+	Errors  FieldErrors
+}

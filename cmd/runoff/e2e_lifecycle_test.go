@@ -136,3 +136,36 @@ func TestExportsCountAgain(t *testing.T) {
 		t.Fatalf("counted again:\n%+v\nthe site:\n%+v", again.Results, site.Results)
 	}
 }
+
+// Without email, the operator prints a one-time password link; it works
+// once, through the real web.
+func TestAdminResetLink(t *testing.T) {
+	a := startApp(t)
+	if code, _ := a.post(browser(), "/signup", url.Values{"email": {"forgetful@example.org"}, "password": {"correct horse battery"}}); code != 303 {
+		t.Fatalf("signup: %d", code)
+	}
+	var out strings.Builder
+	err := run(context.Background(), []string{"admin", "reset-link", "Forgetful@Example.org", "--base", a.base}, a.getenv, &out, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := strings.SplitN(out.String(), "\n", 2)[0]
+	if !strings.HasPrefix(link, a.base+"/reset/") {
+		t.Fatalf("printed %q", out.String())
+	}
+	path := strings.TrimPrefix(link, a.base)
+	c := browser()
+	if code, loc := a.post(c, path, url.Values{"password": {"a brand new password"}}); code != 303 || loc != "/admin?password=changed" {
+		t.Fatalf("reset: %d %s", code, loc)
+	}
+	if code, _ := a.post(browser(), "/login", url.Values{"email": {"forgetful@example.org"}, "password": {"a brand new password"}}); code != 303 {
+		t.Fatalf("sign in with the new password: %d", code)
+	}
+	if code, _ := a.post(browser(), path, url.Values{"password": {"yet another password"}}); code != http.StatusNotFound {
+		t.Fatalf("the link again: %d", code)
+	}
+	err = run(context.Background(), []string{"admin", "reset-link", "nobody@example.org"}, a.getenv, io.Discard, io.Discard)
+	if err == nil || err.Error() != "admin: no organizer account with the email nobody@example.org" {
+		t.Fatalf("unknown email: %v", err)
+	}
+}

@@ -47,6 +47,8 @@ commands:
   demo       publish a demo election with a few hundred ballots (for development)
   load       cast ballots through HTTP and measure: runoff load --election ID [--ballots N] [--concurrency C]
   version    print the module version and VCS revision this binary was built from
+  admin      operator's tasks: runoff admin reset-link EMAIL [--base https://your.site]
+             prints a one-time link (an hour) to set a new password
 
 configuration (environment): PORT, DATABASE_URL, CLOUDAMQP_URL or AMQP_URL,
 SESSION_KEY, LOG_FORMAT (text|json), LOG_LEVEL (debug|info|warn|error)
@@ -86,6 +88,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runWorker(ctx, cfg, log)
 	case "migrate":
 		return runMigrate(ctx, cfg, log)
+	case "admin":
+		return runAdmin(ctx, cfg, rest, stdout)
 	case "demo":
 		return runDemo(ctx, cfg, log, stdout)
 	default:
