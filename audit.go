@@ -28,6 +28,8 @@ func ActionWords(key string) string {
 		return "Broke a tie"
 	case KeyElectionKeys:
 		return "Issued voter keys"
+	case KeyElectionImport:
+		return "Imported paper ballots"
 	case KeyDeadLetterRequeue:
 		return "Requeued a held message"
 	}

@@ -110,7 +110,7 @@ const (
 // the topology must route each (a test checks it).
 func PublishedKeys() []string {
 	return []string{KeyElectionCreate, KeyElectionUpdate, KeyElectionOpen, KeyElectionClose, KeyElectionReopen,
-		KeyElectionDelete, KeyElectionTiebreak, KeyElectionKeys, KeyVoteSubmit, KeyVoteSeal, KeyDeadLetterRequeue}
+		KeyElectionDelete, KeyElectionTiebreak, KeyElectionKeys, KeyElectionImport, KeyVoteSubmit, KeyVoteSeal, KeyDeadLetterRequeue}
 }
 
 // ElectionUpdate is the body of an election.update message: the election

@@ -96,7 +96,7 @@ func newKeysEnv(t *testing.T, secret []byte) *env {
 	t.Helper()
 	e := &env{store: newFakeStore(), pub: &fakePublisher{}}
 	s := &handlers.Server{
-		Elections: e.store, DeadLetters: e.store, Accounts: e.store, Records: e.store, Publisher: e.pub,
+		Elections: e.store, DeadLetters: e.store, Accounts: e.store, Records: e.store, Imports: e.store, Publisher: e.pub,
 		Ready:        map[string]handlers.Pinger{"postgres": pinger{}, "rabbitmq": pinger{errors.New("down")}},
 		Sessions:     handlers.NewCookieStore([]byte("0123456789abcdef0123456789abcdef"), false),
 		Log:          slog.New(slog.NewTextHandler(io.Discard, nil)),

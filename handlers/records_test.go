@@ -120,3 +120,10 @@ func TestResultsExportsFollowVisibility(t *testing.T) {
 		t.Fatalf("print: %d\n%s", resp.StatusCode, body)
 	}
 }
+
+func (f *fakeStore) ImportProgress(_ context.Context, electionID, importID uuid.UUID) (int, int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p := f.imports[importID]
+	return p[0], p[1], nil
+}

@@ -74,6 +74,7 @@ type Server struct {
 	DeadLetters DeadLetters
 	Accounts    Accounts
 	Records     Records
+	Imports     Imports
 	Publisher   Publisher
 	// Backlog, if set, shows organizers how many ballots wait to be counted.
 	Backlog  Backlog
@@ -106,7 +107,7 @@ type Server struct {
 // A dependency left unset is a wiring mistake, reported at start rather than
 // as a 500 on the first request that needs it.
 func (s *Server) Handler() http.Handler {
-	for name, dep := range map[string]any{"Elections": s.Elections, "DeadLetters": s.DeadLetters, "Accounts": s.Accounts, "Records": s.Records,
+	for name, dep := range map[string]any{"Elections": s.Elections, "DeadLetters": s.DeadLetters, "Accounts": s.Accounts, "Records": s.Records, "Imports": s.Imports,
 		"Publisher": s.Publisher, "Sessions": s.Sessions, "Log": s.Log} {
 		if dep == nil {
 			panic("handlers: Server." + name + " is not set")
@@ -140,6 +141,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /admin/elections/{id}/audit", h(s.organizer(s.handleAudit)))
 	mux.Handle("GET /admin/elections/{id}/ballots.csv", h(s.organizer(s.handleBallotsCSV)))
 	mux.Handle("GET /admin/elections/{id}/rules.json", h(s.organizer(s.handleRulesJSON)))
+	mux.Handle("POST /admin/elections/{id}/import", h(s.organizer(s.handleImport)))
+	mux.Handle("GET /admin/elections/{id}/imports/{importID}", h(s.organizer(s.handleImportProgress)))
 	mux.Handle("POST /admin/elections/{id}/keys", h(s.organizer(s.handleKeysIssue)))
 	mux.Handle("GET /admin/elections/{id}/keys.csv", h(s.organizer(s.handleKeysCSV)))
 	mux.Handle("GET /admin/elections/{id}/keys/print", h(s.organizer(s.handleKeysPrint)))

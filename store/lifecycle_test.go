@@ -320,3 +320,50 @@ func TestSnapshotStaleByCountsVersion(t *testing.T) {
 		t.Fatalf("an older snapshot replaced a newer one: %s", r.Report)
 	}
 }
+
+// Paper ballots: stored once however often a batch arrives, counted like
+// online ones, also after the close; refused from anyone but the owner and
+// into a draft.
+func TestStoreImport(t *testing.T) {
+	db, _ := storetest.MustOpen(t)
+	ctx := context.Background()
+	o, stranger := newOrganizer(t, db), newOrganizer(t, db)
+	m := electionMsg(o.ID, "A", "B")
+	if _, err := db.CreateElections(ctx, []runoff.ElectionCreate{m}); err != nil {
+		t.Fatal(err)
+	}
+	act(t, db, runoff.KeyElectionClose, runoff.ElectionAction{ElectionID: m.ElectionID, OrganizerID: o.ID, At: time.Now()})
+	importID := uuid.New()
+	imp := runoff.ElectionImport{ImportID: importID, BatchID: uuid.New(), ElectionID: m.ElectionID, OrganizerID: o.ID, FileName: "p.csv", Total: 3, RequestedAt: time.Now(),
+		Ballots: []runoff.ImportedBallot{{Row: 1, Ranking: []uuid.UUID{m.Candidates[0].ID}}, {Row: 2, Ranking: []uuid.UUID{m.Candidates[1].ID, m.Candidates[0].ID}},
+			{Row: 3, Ranking: []uuid.UUID{m.Candidates[0].ID, m.Candidates[0].ID}}}}
+	for range 2 {
+		out, _, err := db.StoreImport(ctx, imp)
+		if err != nil || out.Dead != "" {
+			t.Fatalf("import: %+v %v", out, err)
+		}
+	}
+	total, stored, err := db.ImportProgress(ctx, m.ElectionID, importID)
+	if err != nil || total != 3 || stored != 3 {
+		t.Fatalf("progress %d of %d, %v", stored, total, err)
+	}
+	if e, _ := db.Election(ctx, m.ElectionID); e.BallotsCounted != 2 {
+		t.Fatalf("counted %d, want 2 (the third ranks A twice)", e.BallotsCounted)
+	}
+	if b, _ := db.Ballot(ctx, runoff.ImportedBallotID(importID, 3)); b.Status != runoff.BallotRejected || b.Reason != "You ranked A both 1st and 2nd. Rank each candidate at most once." {
+		t.Fatalf("the bad paper ballot: %+v", b)
+	}
+	forged := imp
+	forged.OrganizerID = stranger.ID
+	if out, _, _ := db.StoreImport(ctx, forged); out.Dead != fmt.Sprintf("Organizer %s does not own election %s, so it is not theirs to import into.", stranger.ID, m.ElectionID) {
+		t.Fatalf("forged import: %q", out.Dead)
+	}
+	draft := electionMsg(o.ID, "A", "B")
+	draft.Draft = true
+	db.CreateElections(ctx, []runoff.ElectionCreate{draft})
+	intoDraft := imp
+	intoDraft.ElectionID, intoDraft.ImportID = draft.ElectionID, uuid.New()
+	if out, _, _ := db.StoreImport(ctx, intoDraft); out.Dead != "The election is still a draft, and its candidates may change: open it before importing paper ballots." {
+		t.Fatalf("import into a draft: %q", out.Dead)
+	}
+}

@@ -113,6 +113,8 @@ type ElectionAdmin struct {
 	ChangeRefused string
 	ChangeID      string
 	Timezone      string
+	// ImportError says why a file of paper ballots was not imported.
+	ImportError string
 	// Tie is the tie the count is waiting on the organizer to break.
 	Tie *TieView
 	// Edit is the draft's edit form; Later the form for what may change
@@ -292,4 +294,11 @@ type PasswordForm struct {
 	Current bool
 	Message string
 	Errors  FieldErrors
+}
+
+// ImportProgress is an import's page.
+type ImportProgress struct {
+	ElectionID, ImportID, Title string
+	Total, Stored, Percent      int
+	Query                       string // the page's own query, for polling
 }

@@ -81,6 +81,7 @@ type Store interface {
 	ChangeStore
 	SealStore
 	KeyStore
+	ImportStore
 	RequeueStore
 	DeadLetterStore
 }
@@ -101,6 +102,7 @@ func NewQueues(s Store, pub Publisher, counted func(ids []uuid.UUID), log *slog.
 	changes := &Changes{Store: s, Recount: counted}
 	sealer := NewSealer(s, pub, log)
 	keys := &Keys{Store: s}
+	imports := &Imports{Store: s, Counted: counted}
 	requeues := &Requeues{Store: s, Publisher: pub, Log: log}
 	dead := &DeadLetters{Store: s}
 	return Queues{
@@ -114,6 +116,7 @@ func NewQueues(s Store, pub Publisher, counted func(ids []uuid.UUID), log *slog.
 			runoff.KeyElectionDelete:    changes.Act,
 			runoff.KeyElectionTiebreak:  changes.Tiebreak,
 			runoff.KeyElectionKeys:      keys.Handle,
+			runoff.KeyElectionImport:    imports.Handle,
 			runoff.KeyDeadLetterRequeue: requeues.Handle,
 		}),
 		DeadLetters: dead.Handle,

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"html"
 	"io"
+	"math/rand/v2"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"os"
@@ -13,6 +16,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/runoff-vote/runoff/rabbitmq/rabbitmqtest"
 	"github.com/runoff-vote/runoff/rcv"
@@ -167,5 +171,89 @@ func TestAdminResetLink(t *testing.T) {
 	err = run(context.Background(), []string{"admin", "reset-link", "nobody@example.org"}, a.getenv, io.Discard, io.Discard)
 	if err == nil || err.Error() != "admin: no organizer account with the email nobody@example.org" {
 		t.Fatalf("unknown email: %v", err)
+	}
+}
+
+// uploadFile posts a file as the form field "file".
+func (a *app) uploadFile(c *http.Client, path, name string, data []byte) (int, string) {
+	a.t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("file", name)
+	fw.Write(data)
+	mw.Close()
+	resp, err := c.Post(a.base+path, mw.FormDataContentType(), &body)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode == http.StatusSeeOther {
+		return resp.StatusCode, resp.Header.Get("Location")
+	}
+	return resp.StatusCode, string(b)
+}
+
+// 100,000 paper ballots imported through the real web and worker: the
+// progress page reaches 100%, and the results equal runoff tabulate on the
+// same file with the election's rules. A file with one bad line among
+// thousands stores nothing and names the line.
+func TestImportPaperBallotsEndToEnd(t *testing.T) {
+	a := startApp(t)
+	org := browser()
+	if code, _ := a.post(org, "/signup", url.Values{"email": {"paper@example.org"}, "password": {"correct horse battery"}}); code != 303 {
+		t.Fatalf("signup: %d", code)
+	}
+	names := []string{"Memphis", "Nashville", "Chattanooga", "Knoxville", "Jackson"}
+	_, loc := a.post(org, "/admin/elections", url.Values{"title": {"Paper"}, "candidates": {strings.Join(names, "\n")}})
+	id := strings.TrimPrefix(loc, "/admin/elections/")
+	rabbitmqtest.WaitFor(t, "election stored", func() bool { return strings.Contains(a.page(org, loc), "Paper ballots") })
+
+	rng := rand.New(rand.NewPCG(7, 11))
+	var file bytes.Buffer
+	file.WriteString("rank1,rank2,rank3,rank4,rank5\n")
+	const n = 100_000
+	for range n {
+		perm := rng.Perm(len(names))
+		k := 1 + rng.IntN(len(names))
+		cells := make([]string, len(names))
+		for i := range k {
+			cells[i] = names[perm[i]]
+		}
+		file.WriteString(strings.Join(cells, ",") + "\n")
+	}
+	data := file.Bytes()
+
+	bad := bytes.Replace(data, []byte("\n"), []byte("\nMemphis,Atlantis\n"), 5000)
+	bad = bytes.Replace(bad, []byte("\nMemphis,Atlantis\n"), []byte("\n"), 4999) // one bad line, at line 5,001
+	if code, body := a.uploadFile(org, "/admin/elections/"+id+"/import", "bad.csv", bad); code != http.StatusUnprocessableEntity ||
+		!strings.Contains(body, "Nothing was imported: line") || !strings.Contains(body, html.EscapeString(`names "Atlantis", who is not a candidate`)) {
+		t.Fatalf("bad file: %d", code)
+	}
+
+	code, progress := a.uploadFile(org, "/admin/elections/"+id+"/import", "paper.csv", data)
+	if code != http.StatusSeeOther || !strings.Contains(progress, "/imports/") {
+		t.Fatalf("import: %d %s", code, progress)
+	}
+	rabbitmqtest.WaitForWithin(t, 5*time.Minute, "the import at 100%", func() bool {
+		return strings.Contains(a.page(org, progress), fmt.Sprintf("All %d ballots are stored", n))
+	})
+	var site rcv.Report
+	rabbitmqtest.WaitFor(t, "results of all the paper ballots", func() bool {
+		return json.Unmarshal([]byte(a.page(browser(), "/e/"+id+"/results.json")), &site) == nil && site.Summary.TotalNumBallots == fmt.Sprint(n)
+	})
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "paper.csv"), data, 0o644)
+	os.WriteFile(filepath.Join(dir, "rules.json"), []byte(a.page(org, "/admin/elections/"+id+"/rules.json")), 0o644)
+	var out strings.Builder
+	if err := run(context.Background(), []string{"tabulate", "--rules", filepath.Join(dir, "rules.json"), filepath.Join(dir, "paper.csv")}, func(string) string { return "" }, &out, io.Discard); err != nil {
+		t.Fatalf("tabulate: %v", err)
+	}
+	var direct rcv.Report
+	if err := json.Unmarshal([]byte(out.String()), &direct); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(direct.Results, site.Results) || !reflect.DeepEqual(direct.Runoff.Winners, site.Runoff.Winners) {
+		t.Fatalf("runoff tabulate on the file:\n%+v\nthe site:\n%+v", direct.Results, site.Results)
 	}
 }

@@ -54,6 +54,7 @@ func runWeb(ctx context.Context, cfg config, log *slog.Logger) error {
 		DeadLetters:    db,
 		Accounts:       db,
 		Records:        db,
+		Imports:        db,
 		Publisher:      pub,
 		Backlog:        pub,
 		Ready:          map[string]handlers.Pinger{"postgres": db, "rabbitmq": pub},
