@@ -5,6 +5,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/mtibben/confusables"
 	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
 )
@@ -50,8 +51,10 @@ func visible(s string) bool {
 	return false
 }
 
-// nameKey is how two names compare: the same letters in whatever case or
-// compatibility form (full-width "Ａ" is "A") are the same name.
+// nameKey is how two names compare: names a reader could take for each
+// other are the same name — whatever the case, the compatibility form
+// (full-width "Ａ" is "A") or the script of look-alike letters (Cyrillic
+// "а" is Latin "a"), by the skeletons of Unicode's confusables (UTS #39).
 func nameKey(s string) string {
-	return cases.Fold().String(norm.NFKC.String(strings.TrimSpace(s)))
+	return confusables.Skeleton(cases.Fold().String(norm.NFKC.String(strings.TrimSpace(s))))
 }

@@ -22,7 +22,10 @@ func TestNamesAReaderCanSee(t *testing.T) {
 		{[]string{"Ada\u200B", "Grace"}, "T", map[string]string{"candidates": "Candidate 1's name holds an invisible or direction-changing character (such as a zero-width space); type it plainly."}},
 		{[]string{"Ada", "\u202EecarG"}, "T", map[string]string{"candidates": "Candidate 2's name holds an invisible or direction-changing character (such as a zero-width space); type it plainly."}},
 		{[]string{"Ada", "\u0301"}, "T", map[string]string{"candidates": "Candidate 2's name has no visible character."}},
-		{[]string{"Ada", "ＡＤＡ"}, "T", map[string]string{"candidates": `"ＡＤＡ" is listed twice; each candidate's name must be unique.`}},
+		{[]string{"Ada", "ＡＤＡ"}, "T", map[string]string{"candidates": `"ＡＤＡ" looks the same as "Ada"; voters must be able to tell candidates' names apart.`}},
+		{[]string{"Ada", "Аda"}, "T", map[string]string{"candidates": "\"Аda\" looks the same as \"Ada\"; voters must be able to tell candidates' names apart."}}, // Cyrillic А
+		{[]string{"Paypal", "Pаураl"}, "T", map[string]string{"candidates": `"Pаураl" looks the same as "Paypal"; voters must be able to tell candidates' names apart.`}},
+		{[]string{"Ann", "Anne", "Anna"}, "T", nil}, // different names stay different
 		{[]string{"Ada", "Grace"}, "Board\u2066", map[string]string{"title": "The title holds an invisible or direction-changing character (such as a zero-width space); type it plainly."}},
 		{[]string{"Ada", "Grace"}, "\u200D", map[string]string{"title": "The title has no visible character."}},
 		{[]string{"علی\u200Cرضا", "👩\u200D🔬"}, "T", nil}, // joiners that scripts and emoji need stay allowed

@@ -200,7 +200,7 @@ func validateCandidates(cs []Candidate) string {
 	if len(cs) > MaxCandidates {
 		return fmt.Sprintf("An election can have at most %d candidates; this one lists %d.", MaxCandidates, len(cs))
 	}
-	seenName := make(map[string]bool, len(cs))
+	seenName := make(map[string]string, len(cs)) // name key → the name first seen
 	seenID := make(map[uuid.UUID]bool, len(cs))
 	for i, c := range cs {
 		name := strings.TrimSpace(c.Name)
@@ -214,8 +214,10 @@ func validateCandidates(cs []Candidate) string {
 			return fmt.Sprintf("Candidate %d's name has no visible character.", i+1)
 		case utf8.RuneCountInString(name) > MaxCandidateName:
 			return fmt.Sprintf("Candidate %d's name is longer than %d characters.", i+1, MaxCandidateName)
-		case seenName[key]:
+		case seenName[key] != "" && strings.EqualFold(seenName[key], name):
 			return fmt.Sprintf("%q is listed twice; each candidate's name must be unique.", name)
+		case seenName[key] != "":
+			return fmt.Sprintf("%q looks the same as %q; voters must be able to tell candidates' names apart.", name, seenName[key])
 		case c.ID == uuid.Nil || seenID[c.ID]:
 			return fmt.Sprintf("Candidate %d needs its own ID.", i+1)
 		case c.Position != i:
@@ -223,7 +225,7 @@ func validateCandidates(cs []Candidate) string {
 		case utf8.RuneCountInString(c.Description) > MaxCandidateDescription || hidden(c.Description, false):
 			return fmt.Sprintf("%s's description must be one line of at most %d characters.", name, MaxCandidateDescription)
 		}
-		seenName[key] = true
+		seenName[key] = name
 		seenID[c.ID] = true
 	}
 	return ""
