@@ -4,11 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"errors"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -17,7 +13,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/runoff-vote/runoff"
 	"github.com/runoff-vote/runoff/handlers"
@@ -94,19 +89,7 @@ var keysSecret = []byte("handlers test keys secret, 32 bytes")
 // newKeysEnv is newEnv with a KEYS_SECRET, as runoff web has.
 func newKeysEnv(t *testing.T, secret []byte) *env {
 	t.Helper()
-	e := &env{store: newFakeStore(), pub: &fakePublisher{}}
-	s := &handlers.Server{
-		Elections: e.store, DeadLetters: e.store, Accounts: e.store, Records: e.store, Imports: e.store, Publisher: e.pub,
-		Ready:        map[string]handlers.Pinger{"postgres": pinger{}, "rabbitmq": pinger{errors.New("down")}},
-		Sessions:     handlers.NewCookieStore([]byte("0123456789abcdef0123456789abcdef"), false),
-		Log:          slog.New(slog.NewTextHandler(io.Discard, nil)),
-		MaxFormBytes: 64 << 10,
-		PasswordCost: bcrypt.MinCost,
-		KeysSecret:   secret,
-	}
-	e.srv = httptest.NewServer(s.Handler())
-	t.Cleanup(e.srv.Close)
-	return e
+	return newEnvWith(t, func(s *handlers.Server) { s.KeysSecret = secret })
 }
 
 // keysElection adds an open election that takes keys, owned by owner.

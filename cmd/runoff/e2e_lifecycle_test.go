@@ -25,13 +25,8 @@ import (
 // page fetches a page's body.
 func (a *app) page(c *http.Client, path string) string {
 	a.t.Helper()
-	resp, err := c.Get(a.base + path)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return string(b)
+	_, body := a.get(c, path)
+	return body
 }
 
 // An election's whole life through the real web and worker: a draft
