@@ -218,6 +218,18 @@ func TestPagesAccessible(t *testing.T) {
 	}
 	pc.check("audit")
 
+	// Paper ballots into the closed election, and the password page.
+	paper := filepath.Join(t.TempDir(), "paper.csv")
+	if err := os.WriteFile(paper, []byte("rank1,rank2\nLin,Mo\nMo,\nLin,\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	do("import", chromedp.Navigate(a.base+"/admin/elections/"+draftID[1]), chromedp.WaitVisible(css(`#file`)),
+		chromedp.SetUploadFiles(css(`#file`), []string{paper}), chromedp.Submit(css(`#file`)), chromedp.WaitVisible(css(`#import`)))
+	waitUntilText("main", "All 3 ballots are stored")
+	pc.check("import")
+	do("password page", chromedp.Navigate(a.base+"/account/password"), chromedp.WaitVisible(css(`#current`)))
+	pc.check("password")
+
 	// Voter keys, with changes allowed: issue, print, vote with a key,
 	// change the vote.
 	do("new keys election", chromedp.Navigate(a.base+"/admin/elections/new"), chromedp.WaitVisible(css(`#title`)),
