@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/runoff-vote/runoff"
 	"github.com/runoff-vote/runoff/handlers"
 )
 
@@ -160,7 +162,7 @@ func TestResetLink(t *testing.T) {
 	signUp(t, e, e.client(t), "org@example.org")
 	a := e.store.accounts()
 	a.mu.Lock()
-	a.resets[handlers.ResetTokenHash("tok")] = e.store.organizers["org@example.org"].ID
+	a.resets[runoff.ResetTokenHash("tok")] = e.store.organizers["org@example.org"].ID
 	a.mu.Unlock()
 	c := e.client(t)
 	if resp, body := get(t, c, e.srv.URL+"/reset/tok"); resp.StatusCode != 200 || !strings.Contains(body, "Choose a new password") || strings.Contains(body, `name="current"`) {
@@ -175,5 +177,34 @@ func TestResetLink(t *testing.T) {
 	resp, body := post(t, e.client(t), e.srv.URL+"/reset/tok", url.Values{"password": {"another long password"}})
 	if resp.StatusCode != http.StatusNotFound || !strings.Contains(body, "This password link has been used or has expired") {
 		t.Fatalf("the link used twice: %d", resp.StatusCode)
+	}
+}
+
+// "Forgot your password?": without email, the page says whom to ask;
+// with it, the request is published with the site to link to, the same
+// answer whether or not the email has an account, and throttled.
+func TestForgotPassword(t *testing.T) {
+	e := newEnv(t)
+	if _, body := get(t, e.srv.Client(), e.srv.URL+"/reset"); !strings.Contains(body, "This Runoff sends no email") {
+		t.Fatal("without email, the page does not say whom to ask")
+	}
+	e = newEnvWith(t, func(s *handlers.Server) { s.MailEnabled = true })
+	signUp(t, e, e.client(t), "org@example.org")
+	for _, email := range []string{"ORG@example.org", "nobody@example.org"} {
+		resp, body := post(t, e.client(t), e.srv.URL+"/reset", url.Values{"email": {email}})
+		if resp.StatusCode != 200 || !strings.Contains(body, "an email is on its way") {
+			t.Fatalf("%s: %d", email, resp.StatusCode)
+		}
+	}
+	msgs := e.pub.messages()
+	var m runoff.AccountReset
+	if len(msgs) != 2 || msgs[0].key != runoff.KeyAccountReset || json.Unmarshal(msgs[0].body, &m) != nil || m.Email != "org@example.org" || m.Site != e.srv.URL {
+		t.Fatalf("published %+v (%+v)", msgs, m)
+	}
+	for range 2 {
+		post(t, e.client(t), e.srv.URL+"/reset", url.Values{"email": {"org@example.org"}})
+	}
+	if resp, body := post(t, e.client(t), e.srv.URL+"/reset", url.Values{"email": {"org@example.org"}}); resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(body, "Too many attempts") {
+		t.Fatalf("the 4th link for one email within the hour: %d", resp.StatusCode)
 	}
 }

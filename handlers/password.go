@@ -1,8 +1,7 @@
 package handlers
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"maps"
 	"net/http"
@@ -15,13 +14,6 @@ import (
 	"github.com/runoff-vote/runoff"
 	"github.com/runoff-vote/runoff/views"
 )
-
-// ResetTokenHash is how a one-time password link is kept: by its hash, so
-// the table cannot be used to take over an account.
-func ResetTokenHash(token string) string {
-	sum := sha256.Sum256([]byte("runoff reset:" + token))
-	return hex.EncodeToString(sum[:])
-}
 
 func (s *Server) handlePasswordForm(w http.ResponseWriter, r *http.Request) error {
 	s.render(w, r, http.StatusOK, views.Password(s.page(r, "Change your password"), views.PasswordForm{Action: "/account/password", Current: true}))
@@ -88,7 +80,7 @@ func (s *Server) setPassword(w http.ResponseWriter, r *http.Request, id uuid.UUI
 // handleResetForm shows the form of a one-time password link, if the link
 // is still good.
 func (s *Server) handleResetForm(w http.ResponseWriter, r *http.Request) error {
-	if _, err := s.Accounts.ResetToken(r.Context(), ResetTokenHash(r.PathValue("token"))); errors.Is(err, runoff.ErrNotFound) {
+	if _, err := s.Accounts.ResetToken(r.Context(), runoff.ResetTokenHash(r.PathValue("token"))); errors.Is(err, runoff.ErrNotFound) {
 		return notFoundf("This password link has been used or has expired; links work once, for an hour. Ask for a new one.")
 	} else if err != nil {
 		return err
@@ -117,7 +109,7 @@ func (s *Server) handleReset(w http.ResponseWriter, r *http.Request) error {
 		}
 		return form(runoff.Invalid("The password was not changed; see the marked fields.", f.Errors))
 	}
-	id, err := s.Accounts.UseResetToken(r.Context(), ResetTokenHash(token))
+	id, err := s.Accounts.UseResetToken(r.Context(), runoff.ResetTokenHash(token))
 	if errors.Is(err, runoff.ErrNotFound) {
 		return notFoundf("This password link has been used or has expired; links work once, for an hour. Ask for a new one.")
 	} else if err != nil {
@@ -126,5 +118,56 @@ func (s *Server) handleReset(w http.ResponseWriter, r *http.Request) error {
 	return s.setPassword(w, r, id, r.PostFormValue("password"), &f, form)
 }
 
-// ResetLinkLife is how long a one-time password link works.
-const ResetLinkLife = time.Hour
+// handleForgotForm asks for the account's email, to send a one-time link.
+func (s *Server) handleForgotForm(w http.ResponseWriter, r *http.Request) error {
+	s.render(w, r, http.StatusOK, views.Forgot(s.page(r, "Forgot your password?"), views.ForgotForm{Mail: s.MailEnabled}))
+	return nil
+}
+
+// handleForgot asks the worker to email a one-time link. It answers the
+// same whether or not the email has an account, so the form tells no one
+// who has one; it is throttled per address and per email.
+func (s *Server) handleForgot(w http.ResponseWriter, r *http.Request) error {
+	if err := s.parseForm(w, r); err != nil {
+		return err
+	}
+	f := views.ForgotForm{Mail: s.MailEnabled, Email: r.PostFormValue("email"), Errors: views.FieldErrors{}}
+	form := func(err error, retry string) error {
+		return &formError{err: err, retry: retry, page: func(msg string) templ.Component {
+			f.Message = msg
+			return views.Forgot(s.page(r, "Forgot your password?"), f)
+		}}
+	}
+	if !s.MailEnabled {
+		return form(runoff.Invalid("This Runoff sends no email. Ask the person who runs it for a one-time link (they run: runoff admin reset-link YOUR-EMAIL).", nil), "")
+	}
+	email, err := runoff.NormalizeEmail(f.Email)
+	var p *runoff.Problem
+	if errors.As(err, &p) {
+		maps.Copy(f.Errors, p.Fields)
+		return form(runoff.Invalid("Enter your account's email address.", f.Errors), "")
+	}
+	account, address := "reset:account:"+email, "reset:address:"+s.clientAddress(r)
+	if err := s.throttled(r, account, address); err != nil {
+		return form(err, "")
+	}
+	for _, k := range []struct {
+		key   string
+		limit int
+	}{{account, 3}, {address, 10}} {
+		if err := s.Accounts.Failed(r.Context(), k.key, k.limit, time.Hour, time.Hour); err != nil {
+			return err
+		}
+	}
+	m := runoff.AccountReset{RequestID: uuid.Must(uuid.NewV7()).String(), Email: email, Site: absURL(r, ""), RequestedAt: time.Now().UTC()}
+	body, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	if err := s.Publisher.Publish(r.Context(), runoff.KeyAccountReset, m.RequestID, body); err != nil {
+		return form(err, "Runoff couldn't confirm that your request was received. Please try again in a moment.")
+	}
+	f.Sent = true
+	s.render(w, r, http.StatusOK, views.Forgot(s.page(r, "Forgot your password?"), f))
+	return nil
+}

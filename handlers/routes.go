@@ -90,6 +90,9 @@ type Server struct {
 	Metrics        *Metrics
 	MetricsHandler http.Handler
 	MetricsToken   string
+	// MailEnabled says the worker sends email (SMTP_URL is set), so
+	// organizers can ask for password links themselves.
+	MailEnabled bool
 	// TrustProxy takes the client's address from the last entry of
 	// X-Forwarded-For, which a platform's router (Heroku's) appends; off,
 	// from the connection.
@@ -125,6 +128,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /logout/everywhere", h(s.organizer(s.handleLogoutEverywhere)))
 	mux.Handle("GET /account/password", h(s.organizer(s.handlePasswordForm)))
 	mux.Handle("POST /account/password", h(s.organizer(s.handlePasswordChange)))
+	mux.Handle("GET /reset", h(s.handleForgotForm))
+	mux.Handle("POST /reset", h(s.handleForgot))
 	mux.Handle("GET /reset/{token}", h(s.handleResetForm))
 	mux.Handle("POST /reset/{token}", h(s.handleReset))
 

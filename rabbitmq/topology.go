@@ -48,7 +48,7 @@ func (t Topology) WithPrefix(p string) Topology {
 // Queues lists the work queues with the routing keys bound to each.
 func (t Topology) Queues() map[string][]string {
 	return map[string][]string{
-		t.Elections: {"election.*", "deadletter.*"},
+		t.Elections: {"election.*", "deadletter.*", "account.*"},
 		t.Votes:     {"vote.*"},
 	}
 }

@@ -302,3 +302,12 @@ type ImportProgress struct {
 	Total, Stored, Percent      int
 	Query                       string // the page's own query, for polling
 }
+
+// ForgotForm asks for an email to send a password link to.
+type ForgotForm struct {
+	Mail    bool // the site sends email
+	Sent    bool
+	Email   string
+	Message string
+	Errors  FieldErrors
+}

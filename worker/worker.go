@@ -76,6 +76,7 @@ func decode(m runoff.Message, v any, id func() string) (dead string) {
 
 // Store is everything the worker's parts need of the store.
 type Store interface {
+	ResetStore
 	VoteStore
 	ElectionStore
 	ChangeStore
@@ -96,13 +97,25 @@ type Queues struct {
 
 // NewQueues wires the worker's parts to the store and a publisher (for
 // requeues); counted is told which elections must be counted again.
-func NewQueues(s Store, pub Publisher, counted func(ids []uuid.UUID), log *slog.Logger) Queues {
+// mailer, if not nil, sends the emails that organizers ask for (password
+// links); without it, such requests are held with the reason.
+func NewQueues(s Store, pub Publisher, counted func(ids []uuid.UUID), mailer Mailer, log *slog.Logger) Queues {
 	votes := &Votes{Store: s, Counted: counted}
 	elections := &Elections{Store: s}
 	changes := &Changes{Store: s, Recount: counted}
 	sealer := NewSealer(s, pub, log)
 	keys := &Keys{Store: s}
 	imports := &Imports{Store: s, Counted: counted}
+	resets := func(ctx context.Context, batch []runoff.Message) ([]string, error) {
+		dead := make([]string, len(batch))
+		for i := range dead {
+			dead[i] = "This Runoff sends no email (SMTP_URL is not set on the worker)."
+		}
+		return dead, nil
+	}
+	if mailer != nil {
+		resets = (&Resets{Store: s, Mailer: mailer, Hash: runoff.ResetTokenHash, Life: runoff.ResetLinkLife}).Handle
+	}
 	requeues := &Requeues{Store: s, Publisher: pub, Log: log}
 	dead := &DeadLetters{Store: s}
 	return Queues{
@@ -118,6 +131,7 @@ func NewQueues(s Store, pub Publisher, counted func(ids []uuid.UUID), log *slog.
 			runoff.KeyElectionKeys:      keys.Handle,
 			runoff.KeyElectionImport:    imports.Handle,
 			runoff.KeyDeadLetterRequeue: requeues.Handle,
+			runoff.KeyAccountReset:      resets,
 		}),
 		DeadLetters: dead.Handle,
 	}

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/runoff-vote/runoff"
-	"github.com/runoff-vote/runoff/handlers"
 	"github.com/runoff-vote/runoff/store"
 )
 
@@ -53,7 +52,7 @@ func runAdmin(ctx context.Context, cfg config, args []string, stdout io.Writer) 
 		return err
 	}
 	token := base64.RawURLEncoding.EncodeToString(b[:])
-	if err := db.CreateResetToken(ctx, handlers.ResetTokenHash(token), o.ID, time.Now().Add(handlers.ResetLinkLife)); err != nil {
+	if err := db.CreateResetToken(ctx, runoff.ResetTokenHash(token), o.ID, time.Now().Add(runoff.ResetLinkLife)); err != nil {
 		return fmt.Errorf("admin: %w", err)
 	}
 	fmt.Fprintf(stdout, "%s/reset/%s\n", strings.TrimRight(*base, "/"), token)

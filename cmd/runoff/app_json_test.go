@@ -47,6 +47,7 @@ var envInProduction = map[string]struct {
 	"KEYS_SECRET":         {required: true},
 	"COOKIE_SECURE":       {},
 	"TRUST_PROXY":         {required: true}, // Heroku's router appends the client's address
+	"SMTP_URL":            {},               // optional: without it, organizers get password links from the operator
 	"LOG_FORMAT":          {},               // JSON whenever DYNO is set
 	"LOG_LEVEL":           {},
 	"METRICS_TOKEN":       {},

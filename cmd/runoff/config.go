@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/runoff-vote/runoff/rabbitmq"
+	"github.com/runoff-vote/runoff/worker"
 )
 
 // config is everything the environment decides, with Heroku's names.
@@ -33,6 +34,9 @@ type config struct {
 	LogFormat      string
 	LogLevel       slog.Level
 	Topology       rabbitmq.Topology
+	// SMTP sends the emails organizers ask for (password links), when
+	// SMTP_URL is set.
+	SMTP *worker.SMTP
 	// TrustProxy takes clients' addresses from X-Forwarded-For's last
 	// entry, as a platform's router appends it.
 	TrustProxy bool
@@ -124,6 +128,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 	}
 	cfg.MetricsToken = getenv("METRICS_TOKEN")
+	if v := getenv("SMTP_URL"); v != "" {
+		m, err := worker.NewSMTP(v)
+		if err != nil {
+			return cfg, fmt.Errorf("SMTP_URL: %w", err)
+		}
+		cfg.SMTP = m
+	}
 	switch v := getenv("TRUST_PROXY"); v {
 	case "", "false":
 	case "true":
@@ -150,4 +161,12 @@ func newLogger(cfg config, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// Mailer is the worker's mailer, or nil when the site sends no email.
+func (c config) Mailer() worker.Mailer {
+	if c.SMTP == nil {
+		return nil
+	}
+	return c.SMTP
 }

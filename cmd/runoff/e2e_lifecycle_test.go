@@ -14,12 +14,14 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/runoff-vote/runoff/rabbitmq/rabbitmqtest"
 	"github.com/runoff-vote/runoff/rcv"
+	"github.com/runoff-vote/runoff/worker/smtptest"
 )
 
 // page fetches a page's body.
@@ -250,5 +252,34 @@ func TestImportPaperBallotsEndToEnd(t *testing.T) {
 	}
 	if !reflect.DeepEqual(direct.Results, site.Results) || !reflect.DeepEqual(direct.Runoff.Winners, site.Runoff.Winners) {
 		t.Fatalf("runoff tabulate on the file:\n%+v\nthe site:\n%+v", direct.Results, site.Results)
+	}
+}
+
+// With SMTP_URL set, an organizer asks for a password link by email: the
+// web publishes the request, the worker makes the link and mails it, and
+// the link works once.
+func TestPasswordLinkByEmail(t *testing.T) {
+	mail := smtptest.Start(t)
+	a := startAppWith(t, map[string]string{"SMTP_URL": mail.URL()})
+	if code, _ := a.post(browser(), "/signup", url.Values{"email": {"mail@example.org"}, "password": {"correct horse battery"}}); code != 303 {
+		t.Fatalf("signup: %d", code)
+	}
+	if code, body := a.post(browser(), "/reset", url.Values{"email": {"Mail@Example.org"}}); code != 200 {
+		t.Fatalf("forgot: %d %s", code, body)
+	}
+	var link string
+	rabbitmqtest.WaitFor(t, "the email with the link", func() bool {
+		for _, m := range mail.Messages() {
+			if m.To[0] == "mail@example.org" {
+				link = regexp.MustCompile(`/reset/[A-Za-z0-9_-]{43}`).FindString(m.Data)
+			}
+		}
+		return link != ""
+	})
+	if code, loc := a.post(browser(), link, url.Values{"password": {"emailed new password"}}); code != 303 || loc != "/admin?password=changed" {
+		t.Fatalf("reset: %d %s", code, loc)
+	}
+	if code, _ := a.post(browser(), "/login", url.Values{"email": {"mail@example.org"}, "password": {"emailed new password"}}); code != 303 {
+		t.Fatalf("sign in with the new password: %d", code)
 	}
 }

@@ -34,6 +34,12 @@ type app struct {
 
 func startApp(t *testing.T) *app {
 	t.Helper()
+	return startAppWith(t, nil)
+}
+
+// startAppWith is startApp with more of the environment.
+func startAppWith(t *testing.T, extra map[string]string) *app {
+	t.Helper()
 	env := map[string]string{
 		"DATABASE_URL":        storetest.NewURL(t),
 		"AMQP_URL":            rabbitmqtest.URL(),
@@ -42,6 +48,9 @@ func startApp(t *testing.T) *app {
 		"PORT":                "0",
 		// info, for the web's "listening" line that tells the port.
 		"LOG_LEVEL": "info",
+	}
+	for k, v := range extra {
+		env[k] = v
 	}
 	a := &app{t: t, getenv: func(k string) string { return env[k] }}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -67,6 +67,7 @@ func runWeb(ctx context.Context, cfg config, log *slog.Logger) error {
 		MetricsToken:   cfg.MetricsToken,
 		Revision:       runoff.Version().Revision,
 		TrustProxy:     cfg.TrustProxy,
+		MailEnabled:    cfg.SMTP != nil,
 		KeysSecret:     cfg.KeysSecret,
 	}
 	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(cfg.Port)))
