@@ -2,6 +2,7 @@ package rabbitmq
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -31,7 +32,11 @@ type Handler func(ctx context.Context, batch []runoff.Message) (dead []string, e
 // a crash at any point leaves the batch unacked, and the broker delivers it
 // again, which handlers make harmless.
 type Consumer struct {
-	URL       string
+	// URL is the broker's URL, or several nodes' URLs comma-separated: the
+	// consumer connects to one and, when it fails, resumes on the next.
+	URL string
+	// TLS configures amqps:// connections; nil trusts the system's roots.
+	TLS       *tls.Config
 	Topology  Topology
 	Handlers  map[string]Handler // by queue name
 	Log       *slog.Logger
@@ -51,10 +56,11 @@ func NewConsumer(url string, topo Topology, handlers map[string]Handler, log *sl
 // On cancel it stops taking messages, finishes and acks the batch in hand,
 // and returns nil.
 func (c *Consumer) Run(ctx context.Context) error {
+	d := newDialer(c.URL, c.TLS)
 	backoff := 100 * time.Millisecond
 	for {
 		start := time.Now()
-		err := c.session(ctx)
+		err := c.session(ctx, d)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -71,8 +77,8 @@ func (c *Consumer) Run(ctx context.Context) error {
 	}
 }
 
-func (c *Consumer) session(ctx context.Context) error {
-	conn, err := dial(c.URL, "runoff worker", 5*time.Second)
+func (c *Consumer) session(ctx context.Context, d *dialer) error {
+	conn, node, err := d.dial("runoff worker", 5*time.Second)
 	if err != nil {
 		return fmt.Errorf("rabbitmq: dial: %w", err)
 	}
@@ -89,7 +95,7 @@ func (c *Consumer) session(ctx context.Context) error {
 	for q := range c.Handlers {
 		queues = append(queues, q)
 	}
-	c.Log.Info("worker connected", "queues", queues)
+	c.Log.Info("worker connected", "node", node, "queues", queues)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

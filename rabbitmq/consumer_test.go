@@ -68,7 +68,12 @@ func (r *recorder) snapshot() (done []string, dead []runoff.DeadLetter) {
 // the test ends.
 func consume(t *testing.T, topo rabbitmq.Topology, r *recorder) *rabbitmq.Metrics {
 	t.Helper()
-	c := rabbitmq.NewConsumer(rabbitmqtest.URL(), topo, map[string]rabbitmq.Handler{
+	return consumeFrom(t, rabbitmqtest.URL(), topo, r)
+}
+
+func consumeFrom(t *testing.T, urls string, topo rabbitmq.Topology, r *recorder) *rabbitmq.Metrics {
+	t.Helper()
+	c := rabbitmq.NewConsumer(urls, topo, map[string]rabbitmq.Handler{
 		topo.Votes:     r.handle,
 		topo.DeadQueue: r.handleDead,
 	}, quiet())
@@ -186,4 +191,22 @@ func TestConsumerRetriesTransientFailures(t *testing.T) {
 	if _, dead := r.snapshot(); len(dead) != 0 {
 		t.Errorf("dead-lettered %d", len(dead))
 	}
+}
+
+// Given several nodes, the consumer resumes on the next when its node goes;
+// what it had not acked comes again, and nothing is lost.
+func TestConsumerFollowsTheCluster(t *testing.T) {
+	topo := rabbitmqtest.Topology(t)
+	a, b := rabbitmqtest.NewProxy(t), rabbitmqtest.NewProxy(t)
+	r := &recorder{}
+	consumeFrom(t, a.URL()+","+b.URL(), topo, r)
+	publishBodies(t, topo, "before")
+	rabbitmqtest.WaitFor(t, "the first message carried out", func() bool { done, _ := r.snapshot(); return len(done) == 1 })
+	a.Cut()
+	publishBodies(t, topo, "after")
+	rabbitmqtest.WaitFor(t, "the second message carried out through the other node", func() bool {
+		done, _ := r.snapshot()
+		return slices.Contains(done, "after")
+	})
+	rabbitmqtest.WaitFor(t, "queue drained", func() bool { return rabbitmqtest.Depth(t, topo.Votes) == 0 })
 }

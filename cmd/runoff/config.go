@@ -59,8 +59,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	for _, name := range []string{"CLOUDAMQP_URL", "AMQP_URL"} {
 		if v := getenv(name); v != "" {
-			if u, err := url.Parse(v); err != nil || (u.Scheme != "amqp" && u.Scheme != "amqps") {
-				return cfg, fmt.Errorf("%s: want an amqp:// or amqps:// URL", name)
+			// Several URLs, comma-separated, are the nodes of one cluster.
+			if _, err := rabbitmq.SplitURLs(v); err != nil {
+				return cfg, fmt.Errorf("%s: want an amqp:// or amqps:// URL, or several comma-separated: %w", name, err)
 			}
 			cfg.AMQPURL = v
 			break
