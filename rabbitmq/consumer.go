@@ -44,7 +44,15 @@ type Consumer struct {
 	BatchWait time.Duration
 	Prefetch  int
 	Metrics   *Metrics
+	// MaxBody, if set, is the largest body the consumer hands to a
+	// handler: the largest message Runoff sends. A larger one comes from
+	// no Runoff process; it is dead-lettered with a reason, and only its
+	// first KeptBody bytes are kept.
+	MaxBody int
 }
+
+// KeptBody is how much of a refused oversized message is dead-lettered.
+const KeptBody = 1024
 
 // NewConsumer makes a consumer with production defaults.
 func NewConsumer(url string, topo Topology, handlers map[string]Handler, log *slog.Logger) *Consumer {
@@ -196,25 +204,36 @@ func (c *Consumer) consume(ctx context.Context, conn *amqp.Connection, queue str
 // shutdown does not cancel: the batch in hand is finished, not abandoned.
 func (c *Consumer) finish(ctx context.Context, ch, dlch *amqp.Channel, queue string, batch []amqp.Delivery, h Handler) error {
 	work := context.WithoutCancel(ctx)
-	msgs := make([]runoff.Message, len(batch))
+	// Oversized messages are refused here, before any handler reads them.
+	dead := make([]string, len(batch))
+	msgs := make([]runoff.Message, 0, len(batch))
+	handled := make([]int, 0, len(batch)) // msgs[j] is batch[handled[j]]
 	for i, d := range batch {
 		if d.Redelivered {
 			c.Metrics.Redelivered.WithLabelValues(queue).Inc()
 		}
-		msgs[i] = runoff.Message{RoutingKey: d.RoutingKey, ID: d.MessageId, Body: d.Body}
-		if queue == c.Topology.DeadQueue {
-			msgs[i].DeadLetter = deadLetterOf(d)
+		if c.MaxBody > 0 && len(d.Body) > c.MaxBody {
+			dead[i] = fmt.Sprintf("message of %d bytes, larger than the largest Runoff sends (%d bytes); only its first %d bytes are kept",
+				len(d.Body), c.MaxBody, KeptBody)
+			continue
 		}
+		m := runoff.Message{RoutingKey: d.RoutingKey, ID: d.MessageId, Body: d.Body}
+		if queue == c.Topology.DeadQueue {
+			m.DeadLetter = deadLetterOf(d)
+		}
+		msgs = append(msgs, m)
+		handled = append(handled, i)
 	}
 	backoff := 100 * time.Millisecond
-	var dead []string
-	for attempt := 1; ; attempt++ {
+	for attempt := 1; len(msgs) > 0; attempt++ {
 		tctx, cancel := context.WithTimeout(work, 30*time.Second)
 		start := time.Now()
-		var err error
-		dead, err = c.split(tctx, queue, msgs, h)
+		d, err := c.split(tctx, queue, msgs, h)
 		cancel()
 		if err == nil {
+			for j, reason := range d {
+				dead[handled[j]] = reason
+			}
 			c.Metrics.CommitSeconds.WithLabelValues(queue).Observe(time.Since(start).Seconds())
 			break
 		}
@@ -236,8 +255,12 @@ func (c *Consumer) finish(ctx context.Context, ch, dlch *amqp.Channel, queue str
 		if queue == c.Topology.DeadQueue {
 			// A dead letter that cannot even be stored is not sent round
 			// again: it is logged whole, and acked.
+			body := batch[i].Body
+			if len(body) > KeptBody {
+				body = body[:KeptBody]
+			}
 			c.Log.Error("dead letter could not be stored", "reason", reason, "message_id", batch[i].MessageId,
-				"routing_key", batch[i].RoutingKey, "body", batch[i].Body)
+				"routing_key", batch[i].RoutingKey, "body_bytes", len(batch[i].Body), "body", body)
 			continue
 		}
 		if err := c.deadLetter(work, dlch, queue, batch[i], reason); err != nil {

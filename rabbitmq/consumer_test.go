@@ -210,3 +210,38 @@ func TestConsumerFollowsTheCluster(t *testing.T) {
 	})
 	rabbitmqtest.WaitFor(t, "queue drained", func() bool { return rabbitmqtest.Depth(t, topo.Votes) == 0 })
 }
+
+// A message larger than any Runoff sends is refused before a handler reads
+// it, dead-lettered with the reason, and only its start is kept.
+func TestConsumerRefusesOversizedMessages(t *testing.T) {
+	topo := rabbitmqtest.Topology(t)
+	r := &recorder{}
+	c := rabbitmq.NewConsumer(rabbitmqtest.URL(), topo, map[string]rabbitmq.Handler{
+		topo.Votes:     r.handle,
+		topo.DeadQueue: r.handleDead,
+	}, quiet())
+	c.BatchWait = 20 * time.Millisecond
+	c.MaxBody = 2000
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	big := strings.Repeat("x", 5000)
+	publishBodies(t, topo, "small", big, strings.Repeat("y", 2000))
+	rabbitmqtest.WaitFor(t, "the oversized message dead-lettered", func() bool { _, dead := r.snapshot(); return len(dead) == 1 })
+	rabbitmqtest.WaitFor(t, "the others carried out", func() bool { d, _ := r.snapshot(); return len(d) == 2 })
+	carried, dead := r.snapshot()
+	for _, b := range carried {
+		if len(b) > 2000 {
+			t.Errorf("a handler was given a body of %d bytes", len(b))
+		}
+	}
+	dl := dead[0]
+	if len(dl.Body) != rabbitmq.KeptBody || string(dl.Body) != big[:rabbitmq.KeptBody] {
+		t.Errorf("dead letter kept %d bytes, want the first %d", len(dl.Body), rabbitmq.KeptBody)
+	}
+	if !strings.Contains(dl.Reason, "5000 bytes") || !strings.Contains(dl.Reason, "2000") {
+		t.Errorf("reason %q", dl.Reason)
+	}
+}

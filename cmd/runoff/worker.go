@@ -2,17 +2,22 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/google/uuid"
+
+	"github.com/runoff-vote/runoff"
 	"github.com/runoff-vote/runoff/handlers"
 	"github.com/runoff-vote/runoff/rabbitmq"
 	"github.com/runoff-vote/runoff/store"
@@ -37,6 +42,7 @@ func runWorker(ctx context.Context, cfg config, log *slog.Logger) error {
 	defer pub.Close()
 	c := rabbitmq.NewConsumer(cfg.AMQPURL, cfg.Topology, workerHandlers(cfg.Topology, db, pub, rc, log), log)
 	c.Metrics = transport
+	c.MaxBody = maxMessageBytes()
 	if cfg.MetricsPort != 0 {
 		stop, err := serveMetrics(ctx, cfg, reg, log)
 		if err != nil {
@@ -105,4 +111,30 @@ func serveMetrics(ctx context.Context, cfg config, reg *prometheus.Registry, log
 		defer cancel()
 		srv.Shutdown(sctx)
 	}, nil
+}
+
+// maxMessageBytes is the largest body a Runoff process publishes, from the
+// domain's limits: an election.create (or election.update, its equal) with
+// the most candidates, every text at its longest, each character one that
+// JSON writes in 6 bytes (\u003c), with room to spare for the fixed fields.
+// The worker refuses anything larger; the broker's max_message_size should
+// be above it.
+func maxMessageBytes() int {
+	text := func(n int) string { return strings.Repeat("<", n) }
+	m := runoff.ElectionCreate{
+		ElectionID: uuid.Max, OwnerID: uuid.Max,
+		Title: text(runoff.MaxTitle), Description: text(runoff.MaxDescription),
+		Seats: runoff.MaxSeats, Draft: true,
+		Settings: runoff.Settings{WinnerMode: text(64), Tiebreak: text(64), Results: text(64), Access: text(64),
+			Timezone: text(64), RandomSeed: new(int64), OpensAt: new(time.Time), ClosesAt: new(time.Time), MaxRanks: runoff.MaxCandidates},
+	}
+	for i := range runoff.MaxCandidates {
+		m.Candidates = append(m.Candidates, runoff.Candidate{ID: uuid.Max, Position: i,
+			Name: text(runoff.MaxCandidateName), Description: text(runoff.MaxCandidateDescription)})
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		panic(err) // a fixed value of plain types
+	}
+	return len(b) + len(b)/4
 }
