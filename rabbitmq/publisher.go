@@ -202,10 +202,6 @@ func (p *Publisher) dial() error {
 		conn.Close()
 		return err
 	}
-	if err := p.Topology.Declare(ch); err != nil {
-		conn.Close()
-		return err
-	}
 	if err := ch.Confirm(false); err != nil {
 		conn.Close()
 		return err

@@ -48,8 +48,9 @@ commands:
   load       cast ballots through HTTP and measure: runoff load --election ID [--ballots N] [--concurrency C]
   version    print the module version and VCS revision this binary was built from
 
-configuration (environment): PORT, DATABASE_URL, CLOUDAMQP_URL or AMQP_URL,
-SESSION_KEY, LOG_FORMAT (text|json), LOG_LEVEL (debug|info|warn|error)
+configuration (environment): PORT, DATABASE_URL, CLOUDAMQP_URL or AMQP_URL
+(a cluster's nodes comma-separated), WEB_AMQP_URL and WORKER_AMQP_URL (a broker
+user for each), SESSION_KEY, LOG_FORMAT (text|json), LOG_LEVEL (debug|info|warn|error)
 `
 
 // run is the whole program, callable from tests with its own arguments and

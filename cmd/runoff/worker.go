@@ -37,10 +37,10 @@ func runWorker(ctx context.Context, cfg config, log *slog.Logger) error {
 	rc := worker.NewRecomputer(db, log)
 	rc.Metrics = worker.NewMetrics(reg)
 	// Requeues publish through a confirm publisher of their own.
-	pub := rabbitmq.NewPublisher(cfg.AMQPURL, cfg.Topology, log)
+	pub := rabbitmq.NewPublisher(cfg.WorkerAMQPURL, cfg.Topology, log)
 	pub.Metrics = transport
 	defer pub.Close()
-	c := rabbitmq.NewConsumer(cfg.AMQPURL, cfg.Topology, workerHandlers(cfg.Topology, db, pub, rc, log), log)
+	c := rabbitmq.NewConsumer(cfg.WorkerAMQPURL, cfg.Topology, workerHandlers(cfg.Topology, db, pub, rc, log), log)
 	c.Metrics = transport
 	c.MaxBody = maxMessageBytes()
 	if cfg.MetricsPort != 0 {
@@ -90,6 +90,12 @@ func runMigrate(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	log.Info("migrations applied", "applied", ran)
+	// The durable topology too, so that the web, which only publishes,
+	// finds it before any worker has started.
+	if err := rabbitmq.DeclareTopology(cfg.WorkerAMQPURL, nil, cfg.Topology); err != nil {
+		return fmt.Errorf("migrate: %w (is RabbitMQ running, and WORKER_AMQP_URL or AMQP_URL right?)", err)
+	}
+	log.Info("topology declared", "exchange", cfg.Topology.Exchange)
 	return nil
 }
 
