@@ -55,6 +55,13 @@ type cluster struct {
 
 func newCluster(t *testing.T) *cluster {
 	t.Helper()
+	return newClusterOn(t, rabbitmqtest.URL())
+}
+
+// newClusterOn is newCluster with AMQP_URL set to amqpURL: a RabbitMQ
+// cluster's nodes, comma-separated.
+func newClusterOn(t *testing.T, amqpURL string) *cluster {
+	t.Helper()
 	dbURL := storetest.NewURL(t)
 	prefix := rabbitmqtest.Prefix(t)
 	c := &cluster{t: t, dbURL: dbURL, topo: rabbitmq.DefaultTopology().WithPrefix(prefix)}
@@ -62,7 +69,7 @@ func newCluster(t *testing.T) *cluster {
 	// CLOUDAMQP_URL would take precedence over AMQP_URL, so it is emptied.
 	c.env = append(os.Environ(),
 		"DATABASE_URL="+dbURL,
-		"AMQP_URL="+rabbitmqtest.URL(),
+		"AMQP_URL="+amqpURL,
 		"CLOUDAMQP_URL=",
 		"RUNOFF_QUEUE_PREFIX="+prefix,
 		"SESSION_KEY=faults-session-key-0123456789abcdef0123456789",
