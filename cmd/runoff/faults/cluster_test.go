@@ -31,7 +31,8 @@ func TestClusterNodeStopped(t *testing.T) {
 	// first, and their leaders are placed on the node of the declaring
 	// connection, so they sit on a node this test may stop.
 	urls := append(cl.URLs[1:], cl.URLs[0])
-	c := newClusterOn(t, strings.Join(urls, ","))
+	// Web and worker use broker users of their own, as in production.
+	c := newClusterOn(t, strings.Join(urls, ","), true)
 	queues := []string{c.topo.Votes, c.topo.Elections, c.topo.DeadQueue}
 	for _, q := range queues {
 		st := queueState(t, q)
@@ -39,8 +40,12 @@ func TestClusterNodeStopped(t *testing.T) {
 			t.Fatalf("queue %s has members %v, want three (one per node)", q, st.Members)
 		}
 	}
-	c.startWeb(0)
-	c.startWorker()
+	web, worker := c.startWeb(0), c.startWorker()
+	for p, user := range map[*proc]string{web: "runoff_web", worker: "runoff_worker"} {
+		if !strings.Contains(p.tail(40), "connected") || !strings.Contains(p.tail(40), user+":xxxxx@") {
+			t.Fatalf("%s did not connect as its own broker user %s:\n%s", p.name, user, p.tail(40))
+		}
+	}
 	e := c.setUpElection()
 	d := c.drive(e, loadOptions{clients: 4, perSecond: 300, maxSent: 30000})
 	d.waitReceipts("the stream starts", 0, 300)
