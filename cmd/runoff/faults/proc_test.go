@@ -38,20 +38,20 @@ var runoffBin string
 // cluster is one test's Runoff: its own database and queues, and web and
 // worker processes running the real binary against the real services.
 type cluster struct {
-	t        *testing.T
-	env      []string
-	dbURL    string
-	topo     rabbitmq.Topology
-	db       *sql.DB
-	web      *proc
-	webs     []*proc // every web started, c.web the last
-	webPort  int
-	base     atomic.Value // string: where the web listens now
+	t       *testing.T
+	env     []string
+	dbURL   string
+	topo    rabbitmq.Topology
+	db      *sql.DB
+	web     *proc
+	webs    []*proc // every web started, c.web the last
+	webPort int
+	base    atomic.Value // string: where the web listens now
 	// voteBases, when set, are several webs' base URLs: the load driver
 	// sends ballot i to voteBases[i % len], as a load balancer would.
 	voteBases []string
-	workers  []*proc
-	nextProc atomic.Int64
+	workers   []*proc
+	nextProc  atomic.Int64
 
 	amqpMu   sync.Mutex
 	amqpConn *amqp.Connection // for watching queue depths; redialled as needed
