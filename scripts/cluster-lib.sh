@@ -54,12 +54,12 @@ start_node() {
 
 # snapshot: what cluster-down must find unchanged on the machine's node.
 snapshot() {
-  ctl -n "$ORIGIN" -q list_users | sort
-  ctl -n "$ORIGIN" -q list_vhosts | sort
-  ctl -n "$ORIGIN" -q list_permissions | sort
-  ctl -n "$ORIGIN" -q list_topic_permissions | sort
-  ctl -n "$ORIGIN" -q list_policies | sort
-  ctl -n "$ORIGIN" -q list_feature_flags | sort
+  ctl -n "$ORIGIN" -q --no-table-headers list_users | sort
+  ctl -n "$ORIGIN" -q --no-table-headers list_vhosts | sort
+  ctl -n "$ORIGIN" -q --no-table-headers list_permissions | sort
+  ctl -n "$ORIGIN" -q --no-table-headers list_topic_permissions | sort
+  ctl -n "$ORIGIN" -q --no-table-headers list_policies | sort
+  ctl -n "$ORIGIN" -q --no-table-headers list_feature_flags | sort
   # Queues of no test (tests name theirs test-*).
-  ctl -n "$ORIGIN" -q list_queues name type 2>/dev/null | { grep -v '^test-' || true; } | sort
+  ctl -n "$ORIGIN" -q --no-table-headers list_queues name type 2>/dev/null | { grep -v '^test-' || true; } | sort
 }
