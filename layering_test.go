@@ -30,6 +30,7 @@ func TestImportRules(t *testing.T) {
 		"rabbitmq":              {"", "amqp091-go"},
 		"rabbitmq/rabbitmqtest": {"rabbitmq", "amqp091-go"},
 		"worker":                {"", "store", "rcv"},
+		"worker/smtptest":       {},
 		"handlers":              {"", "views", "static"},
 		"cmd/runoff":            {"", "rcv", "store", "rabbitmq", "worker", "handlers", "views", "static"},
 	}

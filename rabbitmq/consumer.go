@@ -2,6 +2,7 @@ package rabbitmq
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -31,7 +32,11 @@ type Handler func(ctx context.Context, batch []runoff.Message) (dead []string, e
 // a crash at any point leaves the batch unacked, and the broker delivers it
 // again, which handlers make harmless.
 type Consumer struct {
-	URL       string
+	// URL is the broker's URL, or several nodes' URLs comma-separated: the
+	// consumer connects to one and, when it fails, resumes on the next.
+	URL string
+	// TLS configures amqps:// connections; nil trusts the system's roots.
+	TLS       *tls.Config
 	Topology  Topology
 	Handlers  map[string]Handler // by queue name
 	Log       *slog.Logger
@@ -39,7 +44,15 @@ type Consumer struct {
 	BatchWait time.Duration
 	Prefetch  int
 	Metrics   *Metrics
+	// MaxBody, if set, is the largest body the consumer hands to a
+	// handler: the largest message Runoff sends. A larger one comes from
+	// no Runoff process; it is dead-lettered with a reason, and only its
+	// first KeptBody bytes are kept.
+	MaxBody int
 }
+
+// KeptBody is how much of a refused oversized message is dead-lettered.
+const KeptBody = 1024
 
 // NewConsumer makes a consumer with production defaults.
 func NewConsumer(url string, topo Topology, handlers map[string]Handler, log *slog.Logger) *Consumer {
@@ -51,10 +64,11 @@ func NewConsumer(url string, topo Topology, handlers map[string]Handler, log *sl
 // On cancel it stops taking messages, finishes and acks the batch in hand,
 // and returns nil.
 func (c *Consumer) Run(ctx context.Context) error {
+	d := newDialer(c.URL, c.TLS)
 	backoff := 100 * time.Millisecond
 	for {
 		start := time.Now()
-		err := c.session(ctx)
+		err := c.session(ctx, d)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -71,8 +85,8 @@ func (c *Consumer) Run(ctx context.Context) error {
 	}
 }
 
-func (c *Consumer) session(ctx context.Context) error {
-	conn, err := dial(c.URL, "runoff worker", 5*time.Second)
+func (c *Consumer) session(ctx context.Context, d *dialer) error {
+	conn, node, err := d.dial("runoff worker", 5*time.Second)
 	if err != nil {
 		return fmt.Errorf("rabbitmq: dial: %w", err)
 	}
@@ -89,7 +103,7 @@ func (c *Consumer) session(ctx context.Context) error {
 	for q := range c.Handlers {
 		queues = append(queues, q)
 	}
-	c.Log.Info("worker connected", "queues", queues)
+	c.Log.Info("worker connected", "node", node, "queues", queues)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -190,25 +204,36 @@ func (c *Consumer) consume(ctx context.Context, conn *amqp.Connection, queue str
 // shutdown does not cancel: the batch in hand is finished, not abandoned.
 func (c *Consumer) finish(ctx context.Context, ch, dlch *amqp.Channel, queue string, batch []amqp.Delivery, h Handler) error {
 	work := context.WithoutCancel(ctx)
-	msgs := make([]runoff.Message, len(batch))
+	// Oversized messages are refused here, before any handler reads them.
+	dead := make([]string, len(batch))
+	msgs := make([]runoff.Message, 0, len(batch))
+	handled := make([]int, 0, len(batch)) // msgs[j] is batch[handled[j]]
 	for i, d := range batch {
 		if d.Redelivered {
 			c.Metrics.Redelivered.WithLabelValues(queue).Inc()
 		}
-		msgs[i] = runoff.Message{RoutingKey: d.RoutingKey, ID: d.MessageId, Body: d.Body}
-		if queue == c.Topology.DeadQueue {
-			msgs[i].DeadLetter = deadLetterOf(d)
+		if c.MaxBody > 0 && len(d.Body) > c.MaxBody {
+			dead[i] = fmt.Sprintf("message of %d bytes, larger than the largest Runoff sends (%d bytes); only its first %d bytes are kept",
+				len(d.Body), c.MaxBody, KeptBody)
+			continue
 		}
+		m := runoff.Message{RoutingKey: d.RoutingKey, ID: d.MessageId, Body: d.Body}
+		if queue == c.Topology.DeadQueue {
+			m.DeadLetter = deadLetterOf(d)
+		}
+		msgs = append(msgs, m)
+		handled = append(handled, i)
 	}
 	backoff := 100 * time.Millisecond
-	var dead []string
-	for attempt := 1; ; attempt++ {
+	for attempt := 1; len(msgs) > 0; attempt++ {
 		tctx, cancel := context.WithTimeout(work, 30*time.Second)
 		start := time.Now()
-		var err error
-		dead, err = c.split(tctx, queue, msgs, h)
+		d, err := c.split(tctx, queue, msgs, h)
 		cancel()
 		if err == nil {
+			for j, reason := range d {
+				dead[handled[j]] = reason
+			}
 			c.Metrics.CommitSeconds.WithLabelValues(queue).Observe(time.Since(start).Seconds())
 			break
 		}
@@ -230,8 +255,12 @@ func (c *Consumer) finish(ctx context.Context, ch, dlch *amqp.Channel, queue str
 		if queue == c.Topology.DeadQueue {
 			// A dead letter that cannot even be stored is not sent round
 			// again: it is logged whole, and acked.
+			body := batch[i].Body
+			if len(body) > KeptBody {
+				body = body[:KeptBody]
+			}
 			c.Log.Error("dead letter could not be stored", "reason", reason, "message_id", batch[i].MessageId,
-				"routing_key", batch[i].RoutingKey, "body", batch[i].Body)
+				"routing_key", batch[i].RoutingKey, "body_bytes", len(batch[i].Body), "body", body)
 			continue
 		}
 		if err := c.deadLetter(work, dlch, queue, batch[i], reason); err != nil {

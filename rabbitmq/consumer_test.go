@@ -68,7 +68,12 @@ func (r *recorder) snapshot() (done []string, dead []runoff.DeadLetter) {
 // the test ends.
 func consume(t *testing.T, topo rabbitmq.Topology, r *recorder) *rabbitmq.Metrics {
 	t.Helper()
-	c := rabbitmq.NewConsumer(rabbitmqtest.URL(), topo, map[string]rabbitmq.Handler{
+	return consumeFrom(t, rabbitmqtest.URL(), topo, r)
+}
+
+func consumeFrom(t *testing.T, urls string, topo rabbitmq.Topology, r *recorder) *rabbitmq.Metrics {
+	t.Helper()
+	c := rabbitmq.NewConsumer(urls, topo, map[string]rabbitmq.Handler{
 		topo.Votes:     r.handle,
 		topo.DeadQueue: r.handleDead,
 	}, quiet())
@@ -185,5 +190,58 @@ func TestConsumerRetriesTransientFailures(t *testing.T) {
 	}
 	if _, dead := r.snapshot(); len(dead) != 0 {
 		t.Errorf("dead-lettered %d", len(dead))
+	}
+}
+
+// Given several nodes, the consumer resumes on the next when its node goes;
+// what it had not acked comes again, and nothing is lost.
+func TestConsumerFollowsTheCluster(t *testing.T) {
+	topo := rabbitmqtest.Topology(t)
+	a, b := rabbitmqtest.NewProxy(t), rabbitmqtest.NewProxy(t)
+	r := &recorder{}
+	consumeFrom(t, a.URL()+","+b.URL(), topo, r)
+	publishBodies(t, topo, "before")
+	rabbitmqtest.WaitFor(t, "the first message carried out", func() bool { done, _ := r.snapshot(); return len(done) == 1 })
+	a.Cut()
+	publishBodies(t, topo, "after")
+	rabbitmqtest.WaitFor(t, "the second message carried out through the other node", func() bool {
+		done, _ := r.snapshot()
+		return slices.Contains(done, "after")
+	})
+	rabbitmqtest.WaitFor(t, "queue drained", func() bool { return rabbitmqtest.Depth(t, topo.Votes) == 0 })
+}
+
+// A message larger than any Runoff sends is refused before a handler reads
+// it, dead-lettered with the reason, and only its start is kept.
+func TestConsumerRefusesOversizedMessages(t *testing.T) {
+	topo := rabbitmqtest.Topology(t)
+	r := &recorder{}
+	c := rabbitmq.NewConsumer(rabbitmqtest.URL(), topo, map[string]rabbitmq.Handler{
+		topo.Votes:     r.handle,
+		topo.DeadQueue: r.handleDead,
+	}, quiet())
+	c.BatchWait = 20 * time.Millisecond
+	c.MaxBody = 2000
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	big := strings.Repeat("x", 5000)
+	publishBodies(t, topo, "small", big, strings.Repeat("y", 2000))
+	rabbitmqtest.WaitFor(t, "the oversized message dead-lettered", func() bool { _, dead := r.snapshot(); return len(dead) == 1 })
+	rabbitmqtest.WaitFor(t, "the others carried out", func() bool { d, _ := r.snapshot(); return len(d) == 2 })
+	carried, dead := r.snapshot()
+	for _, b := range carried {
+		if len(b) > 2000 {
+			t.Errorf("a handler was given a body of %d bytes", len(b))
+		}
+	}
+	dl := dead[0]
+	if len(dl.Body) != rabbitmq.KeptBody || string(dl.Body) != big[:rabbitmq.KeptBody] {
+		t.Errorf("dead letter kept %d bytes, want the first %d", len(dl.Body), rabbitmq.KeptBody)
+	}
+	if !strings.Contains(dl.Reason, "5000 bytes") || !strings.Contains(dl.Reason, "2000") {
+		t.Errorf("reason %q", dl.Reason)
 	}
 }

@@ -19,6 +19,7 @@ const (
 	headerQueue      = "x-runoff-queue"
 	headerRoutingKey = "x-runoff-routing-key"
 	headerDeadAt     = "x-runoff-dead-at"
+	headerBodyBytes  = "x-runoff-body-bytes" // the whole body's size, when only its start was kept
 )
 
 // deadLetter republishes a delivery to the dead-letter exchange with the
@@ -34,6 +35,13 @@ func (c *Consumer) deadLetter(ctx context.Context, dlch *amqp.Channel, queue str
 	headers[headerQueue] = queue
 	headers[headerRoutingKey] = d.RoutingKey
 	headers[headerDeadAt] = time.Now().UTC().Format(time.RFC3339)
+	body := d.Body
+	if c.MaxBody > 0 && len(body) > c.MaxBody {
+		// Refused for its size: what is kept is enough to recognise it,
+		// and the dead letters' table does not grow by its size.
+		body = body[:KeptBody]
+		headers[headerBodyBytes] = int64(len(d.Body))
+	}
 	err := publishConfirmed(ctx, dlch, c.Topology.DeadExchange, d.RoutingKey, amqp.Publishing{
 		Headers:      headers,
 		ContentType:  d.ContentType,
@@ -41,7 +49,7 @@ func (c *Consumer) deadLetter(ctx context.Context, dlch *amqp.Channel, queue str
 		MessageId:    d.MessageId,
 		Timestamp:    d.Timestamp,
 		Type:         d.Type,
-		Body:         d.Body,
+		Body:         body,
 	})
 	if err != nil {
 		return fmt.Errorf("rabbitmq: dead-letter %s: %w", d.MessageId, err)

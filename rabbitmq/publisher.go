@@ -2,6 +2,7 @@ package rabbitmq
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -27,7 +28,11 @@ import (
 // reconnect, but it keeps confirms of the old channel ambiguous; a fresh
 // channel per connection keeps the bookkeeping exact.
 type Publisher struct {
-	URL        string
+	// URL is the broker's URL, or several nodes' URLs comma-separated: the
+	// publisher connects to one and moves to the next when it fails.
+	URL string
+	// TLS configures amqps:// connections; nil trusts the system's roots.
+	TLS        *tls.Config
 	Topology   Topology
 	Timeout    time.Duration // how long a publish waits for its confirm
 	RetryEvery time.Duration // least time between two dials after a failure
@@ -35,6 +40,7 @@ type Publisher struct {
 	Metrics    *Metrics
 
 	mu       sync.Mutex
+	dialer   *dialer
 	conn     *amqp.Connection
 	ch       *amqp.Channel
 	session  *confirmSession
@@ -172,7 +178,10 @@ func (p *Publisher) dial() error {
 		p.conn.Close()
 		p.conn = nil
 	}
-	conn, err := dial(p.URL, "runoff web publisher", 3*time.Second)
+	if p.dialer == nil {
+		p.dialer = newDialer(p.URL, p.TLS)
+	}
+	conn, node, err := p.dialer.dial("runoff publisher", 3*time.Second)
 	if err != nil {
 		return err
 	}
@@ -193,10 +202,6 @@ func (p *Publisher) dial() error {
 		conn.Close()
 		return err
 	}
-	if err := p.Topology.Declare(ch); err != nil {
-		conn.Close()
-		return err
-	}
 	if err := ch.Confirm(false); err != nil {
 		conn.Close()
 		return err
@@ -207,7 +212,7 @@ func (p *Publisher) dial() error {
 	closes := ch.NotifyClose(make(chan *amqp.Error, 1))
 	go s.dispatch(returns, confirms, closes)
 	p.conn, p.ch, p.session = conn, ch, s
-	p.Log.Info("publisher connected")
+	p.Log.Info("publisher connected", "node", node)
 	return nil
 }
 

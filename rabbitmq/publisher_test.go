@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -74,4 +75,38 @@ func TestVotesWaiting(t *testing.T) {
 	if _, err := down.VotesWaiting(context.Background()); err == nil {
 		t.Fatal("VotesWaiting with the broker down succeeded")
 	}
+}
+
+// Given several nodes, the publisher uses one that answers and, when it
+// fails, the next; a publish whose confirm was lost with the node is
+// reported as not confirmed, never as done.
+func TestPublisherFollowsTheCluster(t *testing.T) {
+	topo := rabbitmqtest.Topology(t)
+	a, b := rabbitmqtest.NewProxy(t), rabbitmqtest.NewProxy(t)
+	// The first URL does not answer at all.
+	urls := "amqp://guest:guest@127.0.0.1:1/," + a.URL() + "," + b.URL()
+	pub := rabbitmq.NewPublisher(urls, topo, quiet())
+	pub.Timeout = 2 * time.Second
+	defer pub.Close()
+	publish := func() error {
+		return pub.Publish(context.Background(), runoff.KeyVoteSubmit, uuid.NewString(), []byte("{}"))
+	}
+	if err := publish(); err != nil {
+		t.Fatalf("publish with the first node down: %v", err)
+	}
+	// The node stops answering, then goes: the confirm is lost.
+	a.Hold()
+	done := make(chan error, 1)
+	go func() { done <- publish() }()
+	time.Sleep(200 * time.Millisecond)
+	a.Cut()
+	if err := <-done; !errors.Is(err, runoff.ErrUnavailable) {
+		t.Fatalf("a publish whose confirm was lost: %v, want ErrUnavailable", err)
+	}
+	if err := publish(); err != nil {
+		t.Fatalf("publish after the node went: %v", err)
+	}
+	rabbitmqtest.WaitFor(t, "the two confirmed ballots (and perhaps the unconfirmed one) in the queue", func() bool {
+		return rabbitmqtest.Depth(t, topo.Votes) >= 2
+	})
 }

@@ -6,7 +6,9 @@
 package rabbitmq
 
 import (
+	"crypto/tls"
 	"fmt"
+	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 )
@@ -53,9 +55,10 @@ func (t Topology) Queues() map[string][]string {
 	}
 }
 
-// Declare declares the exchanges, quorum queues and bindings. The web and
-// the worker both call it at start, so either may start first; declaring
-// what exists with the same arguments changes nothing.
+// Declare declares the exchanges, quorum queues and bindings. runoff
+// migrate and the worker call it (the web only publishes, and its broker
+// user may not declare); declaring what exists with the same arguments
+// changes nothing.
 func (t Topology) Declare(ch *amqp.Channel) error {
 	if err := ch.ExchangeDeclare(t.Exchange, amqp.ExchangeTopic, true, false, false, false, nil); err != nil {
 		return fmt.Errorf("rabbitmq: declare exchange %s: %w", t.Exchange, err)
@@ -101,4 +104,18 @@ func (t Topology) Delete(ch *amqp.Channel) error {
 		}
 	}
 	return nil
+}
+
+// DeclareTopology connects to one of urls (comma-separated) and declares t.
+func DeclareTopology(urls string, tlsConfig *tls.Config, t Topology) error {
+	conn, _, err := newDialer(urls, tlsConfig).dial("runoff migrate", 5*time.Second)
+	if err != nil {
+		return fmt.Errorf("rabbitmq: dial: %w", err)
+	}
+	defer conn.Close()
+	ch, err := conn.Channel()
+	if err != nil {
+		return fmt.Errorf("rabbitmq: channel: %w", err)
+	}
+	return t.Declare(ch)
 }

@@ -86,6 +86,10 @@ fi
 if command -v rabbitmqctl >/dev/null; then
   as_root rabbitmqctl -q await_startup --timeout 60 >/dev/null 2>&1 || true
 fi
+# Broker users for development, one per process type (see the script).
+if command -v rabbitmqctl >/dev/null; then
+  as_root "$(cd "$(dirname "$0")" && pwd)/broker-users.sh"
+fi
 log "PostgreSQL and RabbitMQ are up"
 
 # --- Chromium, for the browser test ---

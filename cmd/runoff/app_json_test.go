@@ -43,6 +43,8 @@ var envInProduction = map[string]struct {
 	"DATABASE_URL":        {required: true, providedBy: "heroku-postgresql"},
 	"CLOUDAMQP_URL":       {required: true, providedBy: "cloudamqp"},
 	"AMQP_URL":            {}, // the non-Heroku name of the same thing
+	"WEB_AMQP_URL":        {}, // a broker user of the web's own; CLOUDAMQP_URL's otherwise
+	"WORKER_AMQP_URL":     {}, // a broker user of the worker's own; CLOUDAMQP_URL's otherwise
 	"SESSION_KEY":         {required: true},
 	"KEYS_SECRET":         {required: true},
 	"COOKIE_SECURE":       {},

@@ -19,8 +19,16 @@ import (
 type config struct {
 	Port        int
 	DatabaseURL string
-	AMQPURL     string
-	SessionKey  []byte
+	// AMQPURL is the broker (CLOUDAMQP_URL or AMQP_URL): one URL, or a
+	// cluster's nodes comma-separated. WebAMQPURL and WorkerAMQPURL are
+	// what each process uses: the same, unless WEB_AMQP_URL or
+	// WORKER_AMQP_URL give the process a broker user of its own, with
+	// only the permissions it needs. migrate, which declares the topology,
+	// is the worker's.
+	AMQPURL       string
+	WebAMQPURL    string
+	WorkerAMQPURL string
+	SessionKey    []byte
 	// SessionKeyGenerated is set when SESSION_KEY was empty: fine for a
 	// laptop, but sessions end at every restart and differ between web
 	// processes, so production must set it.
@@ -73,11 +81,21 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	for _, name := range []string{"CLOUDAMQP_URL", "AMQP_URL"} {
 		if v := getenv(name); v != "" {
-			if u, err := url.Parse(v); err != nil || (u.Scheme != "amqp" && u.Scheme != "amqps") {
-				return cfg, fmt.Errorf("%s: want an amqp:// or amqps:// URL", name)
+			// Several URLs, comma-separated, are the nodes of one cluster.
+			if _, err := rabbitmq.SplitURLs(v); err != nil {
+				return cfg, fmt.Errorf("%s: want an amqp:// or amqps:// URL, or several comma-separated: %w", name, err)
 			}
 			cfg.AMQPURL = v
 			break
+		}
+	}
+	cfg.WebAMQPURL, cfg.WorkerAMQPURL = cfg.AMQPURL, cfg.AMQPURL
+	for name, dst := range map[string]*string{"WEB_AMQP_URL": &cfg.WebAMQPURL, "WORKER_AMQP_URL": &cfg.WorkerAMQPURL} {
+		if v := getenv(name); v != "" {
+			if _, err := rabbitmq.SplitURLs(v); err != nil {
+				return cfg, fmt.Errorf("%s: want an amqp:// or amqps:// URL, or several comma-separated: %w", name, err)
+			}
+			*dst = v
 		}
 	}
 	switch v := getenv("SESSION_KEY"); {

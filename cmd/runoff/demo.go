@@ -57,7 +57,7 @@ func runDemo(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer
 	for i, name := range cities {
 		m.Candidates = append(m.Candidates, runoff.Candidate{ID: uuid.NewSHA1(demoNS, []byte("candidate "+name)), Name: name, Position: i})
 	}
-	pub := rabbitmq.NewPublisher(cfg.AMQPURL, cfg.Topology, log)
+	pub := rabbitmq.NewPublisher(cfg.WebAMQPURL, cfg.Topology, log)
 	defer pub.Close()
 	if err := publishJSON(ctx, pub, runoff.KeyElectionCreate, m.ElectionID.String(), m); err != nil {
 		return fmt.Errorf("demo: %w", err)

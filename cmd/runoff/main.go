@@ -50,8 +50,9 @@ commands:
   admin      operator's tasks: runoff admin reset-link EMAIL [--base https://your.site]
              prints a one-time link (an hour) to set a new password
 
-configuration (environment): PORT, DATABASE_URL, CLOUDAMQP_URL or AMQP_URL,
-SESSION_KEY, LOG_FORMAT (text|json), LOG_LEVEL (debug|info|warn|error)
+configuration (environment): PORT, DATABASE_URL, CLOUDAMQP_URL or AMQP_URL
+(a cluster's nodes comma-separated), WEB_AMQP_URL and WORKER_AMQP_URL (a broker
+user for each), SESSION_KEY, LOG_FORMAT (text|json), LOG_LEVEL (debug|info|warn|error)
 `
 
 // run is the whole program, callable from tests with its own arguments and

@@ -40,11 +40,12 @@ func runWeb(ctx context.Context, cfg config, log *slog.Logger) error {
 	}
 	defer db.Close()
 	reg := newRegistry()
-	pub := rabbitmq.NewPublisher(cfg.AMQPURL, cfg.Topology, log)
+	pub := rabbitmq.NewPublisher(cfg.WebAMQPURL, cfg.Topology, log)
 	pub.Metrics = rabbitmq.NewMetrics(reg)
 	defer pub.Close()
-	// Declare the topology now, so either process may start first; a broker
-	// that is down is not fatal: reads are served and writes get a clear 503.
+	// The web only publishes: runoff migrate and the worker declare the
+	// topology. A broker that is down is not fatal: reads are served and
+	// writes get a clear 503.
 	if err := pub.Ping(ctx); err != nil {
 		log.Warn("broker not reachable at start; will retry on demand", "err", err)
 	}

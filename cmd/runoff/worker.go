@@ -2,17 +2,22 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/google/uuid"
+
+	"github.com/runoff-vote/runoff"
 	"github.com/runoff-vote/runoff/handlers"
 	"github.com/runoff-vote/runoff/rabbitmq"
 	"github.com/runoff-vote/runoff/store"
@@ -32,11 +37,12 @@ func runWorker(ctx context.Context, cfg config, log *slog.Logger) error {
 	rc := worker.NewRecomputer(db, log)
 	rc.Metrics = worker.NewMetrics(reg)
 	// Requeues publish through a confirm publisher of their own.
-	pub := rabbitmq.NewPublisher(cfg.AMQPURL, cfg.Topology, log)
+	pub := rabbitmq.NewPublisher(cfg.WorkerAMQPURL, cfg.Topology, log)
 	pub.Metrics = transport
 	defer pub.Close()
-	c := rabbitmq.NewConsumer(cfg.AMQPURL, cfg.Topology, workerHandlers(cfg.Topology, db, pub, rc, cfg.Mailer(), log), log)
+	c := rabbitmq.NewConsumer(cfg.WorkerAMQPURL, cfg.Topology, workerHandlers(cfg.Topology, db, pub, rc, cfg.Mailer(), log), log)
 	c.Metrics = transport
+	c.MaxBody = maxMessageBytes()
 	if cfg.MetricsPort != 0 {
 		stop, err := serveMetrics(ctx, cfg, reg, log)
 		if err != nil {
@@ -84,6 +90,12 @@ func runMigrate(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	log.Info("migrations applied", "applied", ran)
+	// The durable topology too, so that the web, which only publishes,
+	// finds it before any worker has started.
+	if err := rabbitmq.DeclareTopology(cfg.WorkerAMQPURL, nil, cfg.Topology); err != nil {
+		return fmt.Errorf("migrate: %w (is RabbitMQ running, and WORKER_AMQP_URL or AMQP_URL right?)", err)
+	}
+	log.Info("topology declared", "exchange", cfg.Topology.Exchange)
 	return nil
 }
 
@@ -105,4 +117,30 @@ func serveMetrics(ctx context.Context, cfg config, reg *prometheus.Registry, log
 		defer cancel()
 		srv.Shutdown(sctx)
 	}, nil
+}
+
+// maxMessageBytes is the largest body a Runoff process publishes, from the
+// domain's limits: an election.create (or election.update, its equal) with
+// the most candidates, every text at its longest, each character one that
+// JSON writes in 6 bytes (\u003c), with room to spare for the fixed fields.
+// The worker refuses anything larger; the broker's max_message_size should
+// be above it.
+func maxMessageBytes() int {
+	text := func(n int) string { return strings.Repeat("<", n) }
+	m := runoff.ElectionCreate{
+		ElectionID: uuid.Max, OwnerID: uuid.Max,
+		Title: text(runoff.MaxTitle), Description: text(runoff.MaxDescription),
+		Seats: runoff.MaxSeats, Draft: true,
+		Settings: runoff.Settings{WinnerMode: text(64), Tiebreak: text(64), Results: text(64), Access: text(64),
+			Timezone: text(64), RandomSeed: new(int64), OpensAt: new(time.Time), ClosesAt: new(time.Time), MaxRanks: runoff.MaxCandidates},
+	}
+	for i := range runoff.MaxCandidates {
+		m.Candidates = append(m.Candidates, runoff.Candidate{ID: uuid.Max, Position: i,
+			Name: text(runoff.MaxCandidateName), Description: text(runoff.MaxCandidateDescription)})
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		panic(err) // a fixed value of plain types
+	}
+	return len(b) + len(b)/4
 }

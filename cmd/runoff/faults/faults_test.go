@@ -321,13 +321,17 @@ func TestFaultPoisonMessages(t *testing.T) {
 	}
 }
 
-// 6. Three workers consume at once while 20,000 ballots stream in: the
-// counts and the results are exactly those of the ballots the voters were
-// given receipts for, counted on the client side — the same as one worker.
+// 6. Two webs take the ballots in turn and three workers consume at once
+// while 20,000 ballots stream in: the counts and the results are exactly
+// those of the ballots the voters were given receipts for, counted on the
+// client side — the same as one web and one worker.
 func TestFaultThreeWorkers(t *testing.T) {
 	const ballots = 20000
 	c := newCluster(t)
-	c.startWeb(0)
+	for range 2 {
+		c.startWeb(0)
+		c.voteBases = append(c.voteBases, c.baseURL())
+	}
 	var ws []*proc
 	for range 3 {
 		ws = append(ws, c.startWorker())
@@ -338,6 +342,12 @@ func TestFaultThreeWorkers(t *testing.T) {
 	d.stop()
 	if n := d.receipted(); n != ballots {
 		t.Fatalf("%d receipts after %d requests, want %d", n, d.sent.Load(), ballots)
+	}
+	// Each web published its half of the ballots.
+	for _, w := range c.webs {
+		if n := w.mustMetric(t, `runoff_publish_confirmed_total{key="vote.submit"}`); n < ballots*2/5 {
+			t.Errorf("%s confirmed %v ballots, want at least %d (two fifths)", w.name, n, ballots*2/5)
+		}
 	}
 	f := c.check("three_workers", d, checkOptions{})
 	t.Logf("vote batches per worker: %v", f.voteBatches)

@@ -266,7 +266,7 @@ func (d *loadDriver) cast(i int64) bool {
 		form.Set("rank"+strconv.Itoa(r+1), d.e.ids[ci])
 	}
 	sent := time.Now()
-	resp, err := d.client.PostForm(d.c.baseURL()+"/e/"+d.e.id+"/ballots", form)
+	resp, err := d.client.PostForm(d.c.voteURL(i)+"/e/"+d.e.id+"/ballots", form)
 	d.sent.Add(1)
 	if err != nil {
 		d.noAnswer.Add(1)

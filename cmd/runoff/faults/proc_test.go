@@ -38,16 +38,20 @@ var runoffBin string
 // cluster is one test's Runoff: its own database and queues, and web and
 // worker processes running the real binary against the real services.
 type cluster struct {
-	t        *testing.T
-	env      []string
-	dbURL    string
-	topo     rabbitmq.Topology
-	db       *sql.DB
-	web      *proc
-	webPort  int
-	base     atomic.Value // string: where the web listens now
-	workers  []*proc
-	nextProc atomic.Int64
+	t       *testing.T
+	env     []string
+	dbURL   string
+	topo    rabbitmq.Topology
+	db      *sql.DB
+	web     *proc
+	webs    []*proc // every web started, c.web the last
+	webPort int
+	base    atomic.Value // string: where the web listens now
+	// voteBases, when set, are several webs' base URLs: the load driver
+	// sends ballot i to voteBases[i % len], as a load balancer would.
+	voteBases []string
+	workers   []*proc
+	nextProc  atomic.Int64
 
 	amqpMu   sync.Mutex
 	amqpConn *amqp.Connection // for watching queue depths; redialled as needed
@@ -55,21 +59,38 @@ type cluster struct {
 
 func newCluster(t *testing.T) *cluster {
 	t.Helper()
+	return newClusterOn(t, rabbitmqtest.URL(), false)
+}
+
+// newClusterOn is newCluster with AMQP_URL set to amqpURL: a RabbitMQ
+// cluster's nodes, comma-separated. With ownUsers, the web and the worker
+// (and migrate) each use a broker user of their own with only the
+// permissions it needs (scripts/broker-users.sh), as in production.
+func newClusterOn(t *testing.T, amqpURL string, ownUsers bool) *cluster {
+	t.Helper()
 	dbURL := storetest.NewURL(t)
 	prefix := rabbitmqtest.Prefix(t)
 	c := &cluster{t: t, dbURL: dbURL, topo: rabbitmq.DefaultTopology().WithPrefix(prefix)}
+	var users []string
+	if ownUsers {
+		web, worker := brokerUsers(t, prefix, amqpURL)
+		users = []string{"WEB_AMQP_URL=" + web, "WORKER_AMQP_URL=" + worker}
+	}
 	// Later entries win, so whatever the caller's shell has set is overridden;
 	// CLOUDAMQP_URL would take precedence over AMQP_URL, so it is emptied.
 	c.env = append(os.Environ(),
 		"DATABASE_URL="+dbURL,
-		"AMQP_URL="+rabbitmqtest.URL(),
+		"AMQP_URL="+amqpURL,
 		"CLOUDAMQP_URL=",
 		"RUNOFF_QUEUE_PREFIX="+prefix,
 		"SESSION_KEY=faults-session-key-0123456789abcdef0123456789",
 		"LOG_FORMAT=text",
 		"DYNO=",
 		"LOG_LEVEL=info",
+		"WEB_AMQP_URL=",
+		"WORKER_AMQP_URL=",
 	)
+	c.env = append(c.env, users...)
 	db, err := sql.Open("postgres", dbURL)
 	if err != nil {
 		t.Fatal(err)
@@ -321,7 +342,9 @@ func (c *cluster) tryStartWeb(port int) (*proc, error) {
 	}
 	c.webPort, _ = strconv.Atoi(got)
 	c.web = p
+	c.webs = append(c.webs, p)
 	c.base.Store("http://127.0.0.1:" + got)
+	p.metrics = "http://127.0.0.1:" + got + "/metrics"
 	rabbitmqtest.WaitFor(c.t, "the web is ready (/readyz: Postgres and RabbitMQ answer)", func() bool {
 		if !p.alive() {
 			c.t.Fatalf("web exited:\n%s", p.tail(30))
@@ -337,6 +360,14 @@ func (c *cluster) tryStartWeb(port int) (*proc, error) {
 }
 
 func (c *cluster) baseURL() string { return c.base.Load().(string) }
+
+// voteURL is where ballot i is sent: the web, or one of several in turn.
+func (c *cluster) voteURL(i int64) string {
+	if len(c.voteBases) > 0 {
+		return c.voteBases[i%int64(len(c.voteBases))]
+	}
+	return c.baseURL()
+}
 
 // startWorker starts a worker process, serving its /metrics on a port of
 // its own, and waits until the broker counts it among the consumers of
@@ -403,7 +434,7 @@ func freePort(t *testing.T) string {
 // each shut down cleanly: a worker finishes and acks the batch in hand.
 func (c *cluster) stopAll() {
 	c.t.Helper()
-	for _, p := range append([]*proc{c.web}, c.workers...) {
+	for _, p := range append(append([]*proc(nil), c.webs...), c.workers...) {
 		if p == nil || !p.alive() {
 			continue
 		}
@@ -456,6 +487,36 @@ func command(ctx context.Context, name string, args ...string) error {
 		return fmt.Errorf("%s %s: %w\n%s", name, strings.Join(args, " "), err, out)
 	}
 	return nil
+}
+
+// brokerUsers makes the web's and the worker's broker users for a prefix
+// with scripts/broker-users.sh, deletes them at cleanup, and returns urls
+// (comma-separated) with each user's credentials.
+func brokerUsers(t *testing.T, prefix, urls string) (web, worker string) {
+	t.Helper()
+	requireCommand(t, "rabbitmqctl")
+	script := filepath.Join("..", "..", "..", "scripts", "broker-users.sh")
+	if err := command(context.Background(), script, prefix); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := command(context.Background(), script, "--delete", prefix); err != nil {
+			t.Errorf("deleting the test's broker users: %v", err)
+		}
+	})
+	as := func(user string) string {
+		var out []string
+		for _, s := range strings.Split(urls, ",") {
+			u, err := url.Parse(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			u.User = url.UserPassword(prefix+user, prefix+user)
+			out = append(out, u.String())
+		}
+		return strings.Join(out, ",")
+	}
+	return as("runoff_web"), as("runoff_worker")
 }
 
 func requireCommand(t *testing.T, name string) {

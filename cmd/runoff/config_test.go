@@ -1,0 +1,41 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+// The broker: one URL or a cluster's several; each process its own user
+// when WEB_AMQP_URL or WORKER_AMQP_URL say so, the shared one otherwise.
+func TestConfigBrokerURLs(t *testing.T) {
+	cluster := "amqp://u:p@a:5672/,amqps://u:p@b:5671/"
+	cfg, err := loadConfig(env(map[string]string{"CLOUDAMQP_URL": cluster}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.WebAMQPURL != cluster || cfg.WorkerAMQPURL != cluster {
+		t.Errorf("web %q, worker %q; want both %q", cfg.WebAMQPURL, cfg.WorkerAMQPURL, cluster)
+	}
+	cfg, err = loadConfig(env(map[string]string{"AMQP_URL": cluster,
+		"WEB_AMQP_URL": "amqps://web:w@b/", "WORKER_AMQP_URL": "amqps://worker:w@b/"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.WebAMQPURL != "amqps://web:w@b/" || cfg.WorkerAMQPURL != "amqps://worker:w@b/" {
+		t.Errorf("web %q, worker %q", cfg.WebAMQPURL, cfg.WorkerAMQPURL)
+	}
+	for name, bad := range map[string]string{
+		"AMQP_URL":        "amqp://a/,http://b/",
+		"WEB_AMQP_URL":    "a:5672",
+		"WORKER_AMQP_URL": "amqp://",
+	} {
+		_, err := loadConfig(env(map[string]string{name: bad}))
+		if err == nil || !strings.HasPrefix(err.Error(), name) {
+			t.Errorf("%s=%q: %v, want an error naming %s", name, bad, err, name)
+		}
+	}
+}
