@@ -9,7 +9,7 @@ DIR=${RUNOFF_CLUSTER_DIR:-/var/lib/rabbitmq/runoff-cluster}
 # Larger than Runoff's largest legitimate message (the worker refuses
 # anything over rabbitmq.MaxMessageBytes, about 400 KB), so the broker
 # refuses only what no Runoff process sends.
-MAX_MESSAGE_SIZE=1048576
+MAX_MESSAGE_SIZE=16777216
 # Runoff's queues, with or without a test prefix.
 RUNOFF_QUEUES='^(.*\.)?runoff\.(votes|elections|dead)$'
 

@@ -120,13 +120,21 @@ func serveMetrics(ctx context.Context, cfg config, reg *prometheus.Registry, log
 }
 
 // maxMessageBytes is the largest body a Runoff process publishes, from the
-// domain's limits: an election.create (or election.update, its equal) with
-// the most candidates, every text at its longest, each character one that
-// JSON writes in 6 bytes (\u003c), with room to spare for the fixed fields.
-// The worker refuses anything larger; the broker's max_message_size should
-// be above it.
+// domain's limits: the largest of an election.create (or election.update,
+// its equal) with the most candidates and every text at its longest, a
+// batch of voter keys with the longest labels, and a batch of paper
+// ballots each ranking every candidate; each character one that JSON
+// writes in 6 bytes (\u003c), with room to spare. The worker refuses
+// anything larger; the broker's max_message_size should be above it.
 func maxMessageBytes() int {
 	text := func(n int) string { return strings.Repeat("<", n) }
+	size := func(v any) int {
+		b, err := json.Marshal(v)
+		if err != nil {
+			panic(err) // a fixed value of plain types
+		}
+		return len(b)
+	}
 	m := runoff.ElectionCreate{
 		ElectionID: uuid.Max, OwnerID: uuid.Max,
 		Title: text(runoff.MaxTitle), Description: text(runoff.MaxDescription),
@@ -138,9 +146,20 @@ func maxMessageBytes() int {
 		m.Candidates = append(m.Candidates, runoff.Candidate{ID: uuid.Max, Position: i,
 			Name: text(runoff.MaxCandidateName), Description: text(runoff.MaxCandidateDescription)})
 	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		panic(err) // a fixed value of plain types
+	keys := runoff.ElectionKeys{ChangeID: uuid.Max, ElectionID: uuid.Max, OrganizerID: uuid.Max}
+	for range runoff.MaxKeysPerBatch {
+		keys.Hashes = append(keys.Hashes, strings.Repeat("f", 64))
+		keys.Labels = append(keys.Labels, text(runoff.MaxVoterLabel))
 	}
-	return len(b) + len(b)/4
+	imp := runoff.ElectionImport{ImportID: uuid.Max, BatchID: uuid.Max, ElectionID: uuid.Max, OrganizerID: uuid.Max,
+		FileName: text(255), Total: runoff.MaxImportBytes}
+	ranking := make([]uuid.UUID, runoff.MaxCandidates)
+	for i := range ranking {
+		ranking[i] = uuid.Max
+	}
+	for row := range runoff.ImportBatchSize {
+		imp.Ballots = append(imp.Ballots, runoff.ImportedBallot{Row: runoff.MaxImportBytes - row, Ranking: ranking})
+	}
+	n := max(size(m), size(keys), size(imp))
+	return n + n/4
 }
