@@ -110,7 +110,7 @@ const (
 // the topology must route each (a test checks it).
 func PublishedKeys() []string {
 	return []string{KeyElectionCreate, KeyElectionUpdate, KeyElectionOpen, KeyElectionClose, KeyElectionReopen,
-		KeyElectionDelete, KeyElectionTiebreak, KeyElectionKeys, KeyElectionImport, KeyVoteSubmit, KeyVoteSeal, KeyDeadLetterRequeue, KeyAccountReset}
+		KeyElectionDelete, KeyElectionTiebreak, KeyElectionKeys, KeyElectionImport, KeyElectionInvite, KeyVoteSubmit, KeyVoteSeal, KeyDeadLetterRequeue, KeyAccountReset}
 }
 
 // ElectionUpdate is the body of an election.update message: the election

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -198,6 +199,12 @@ func (s *Server) electionAdmin(r *http.Request, e *runoff.Election) (views.Elect
 		v.Tie = &views.TieView{Round: w.Round, Tied: w.Tied, Votes: runoff.Plural(w.Votes, "vote"), Verb: tieVerb(w.Kind)}
 	} else if err != nil && !errors.Is(err, runoff.ErrNotFound) {
 		return v, err
+	}
+	if v.Keys.On && s.MailEnabled {
+		if v.Keys.Invited, err = s.Invitations.InvitationsSent(r.Context(), e.ID); err != nil {
+			return v, err
+		}
+		v.Keys.Inviting, _ = strconv.Atoi(r.URL.Query().Get("inviting"))
 	}
 	f := electionForm(e)
 	if v.Status == runoff.StatusDraft {

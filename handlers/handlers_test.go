@@ -40,6 +40,7 @@ type fakeStore struct {
 	audit      map[uuid.UUID][]runoff.AuditEntry
 	acct       *fakeAccounts
 	imports    map[uuid.UUID][2]int // import → total, stored
+	invited    map[uuid.UUID]int    // election → invitations sent
 	panicOn    uuid.UUID
 	down       bool // Postgres not answering
 }
@@ -227,7 +228,7 @@ func newEnvWith(t *testing.T, set func(*handlers.Server)) *env {
 	t.Helper()
 	e := &env{store: newFakeStore(), pub: &fakePublisher{}}
 	s := &handlers.Server{
-		Elections: e.store, DeadLetters: e.store, Accounts: e.store, Records: e.store, Imports: e.store, Publisher: e.pub,
+		Elections: e.store, DeadLetters: e.store, Accounts: e.store, Records: e.store, Imports: e.store, Invitations: e.store, Publisher: e.pub,
 		Ready:        map[string]handlers.Pinger{"postgres": pinger{}, "rabbitmq": pinger{errors.New("down")}},
 		Sessions:     handlers.NewCookieStore([]byte("0123456789abcdef0123456789abcdef"), false),
 		Log:          slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -799,7 +800,7 @@ func TestMetrics(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	pub := &fakePublisher{fail: runoff.ErrUnavailable}
 	store := newFakeStore()
-	s := &handlers.Server{Elections: store, DeadLetters: store, Accounts: store, Records: store, Imports: store, Publisher: pub,
+	s := &handlers.Server{Elections: store, DeadLetters: store, Accounts: store, Records: store, Imports: store, Invitations: store, Publisher: pub,
 		Sessions: handlers.NewCookieStore([]byte("0123456789abcdef0123456789abcdef"), false),
 		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)), MaxFormBytes: 1 << 10,
 		Metrics: handlers.NewMetrics(reg), MetricsHandler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), MetricsToken: "s3cret"}

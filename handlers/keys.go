@@ -201,7 +201,7 @@ func qrDataURL(text string) (string, error) {
 func (s *Server) keysAdmin(v *views.ElectionAdmin, e *runoff.Election) {
 	v.Keys = views.KeysSection{On: e.Access == runoff.AccessKeys, Changes: e.Changes == runoff.ChangesAllowed,
 		Issued: e.KeysIssued, Used: e.KeysUsed, BatchID: uuid.Must(uuid.NewV7()).String(), Ready: len(s.KeysSecret) > 0,
-		Closed: e.StateAt(time.Now()) == runoff.StatusClosed}
+		Closed: e.StateAt(time.Now()) == runoff.StatusClosed, Mail: s.MailEnabled}
 }
 
 // ballotKey is the key a voter came with, checked: for an election that

@@ -432,3 +432,54 @@ func TestCreateElectionWithKeys(t *testing.T) {
 		}
 	}
 }
+
+// Inviting by email: only keys issued for an email address are sent, in
+// batches through the worker; without email, the page says so; the route
+// is the owner's.
+func TestInviteByEmail(t *testing.T) {
+	e := newEnvWith(t, func(s *handlers.Server) { s.KeysSecret, s.MailEnabled = keysSecret, true })
+	c := e.client(t)
+	signUp(t, e, c, "org@example.org")
+	el := e.keysElection(e.store.organizers["org@example.org"].ID, "")
+	batch := uuid.New()
+	tb := e.store.keyTable()
+	tb.mu.Lock()
+	for i, label := range []string{"ann@example.org", "Bob", "BO@Example.org"} {
+		tb.issued[el.ID] = append(tb.issued[el.ID], runoff.IssuedKey{Batch: batch, Index: i, Label: label})
+	}
+	tb.mu.Unlock()
+	e.store.mu.Lock()
+	el.KeysIssued = 3
+	e.store.mu.Unlock()
+	base := e.srv.URL + "/admin/elections/" + el.ID.String()
+	resp, _ := post(t, c, base+"/keys/invite", nil)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/admin/elections/"+el.ID.String()+"?inviting=2#keys" {
+		t.Fatalf("invite: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	msgs := e.pub.messages()
+	var m runoff.ElectionInvite
+	if len(msgs) != 1 || msgs[0].key != runoff.KeyElectionInvite || json.Unmarshal(msgs[0].body, &m) != nil ||
+		len(m.Invitees) != 2 || m.Invitees[1] != (runoff.Invitee{Batch: batch, Index: 2, Email: "bo@example.org"}) || m.Site != e.srv.URL {
+		t.Fatalf("published %+v", m)
+	}
+	if strings.Contains(string(msgs[0].body), runoff.DeriveKey(keysSecret, el.ID, batch, 0)) {
+		t.Fatal("a plain key in the message")
+	}
+	_, body := get(t, c, e.srv.URL+"/admin/elections/"+el.ID.String()+"?inviting=2")
+	if !strings.Contains(body, "0 of 2 invitations sent") {
+		t.Fatalf("progress lacking:\n%s", body)
+	}
+	stranger := e.client(t)
+	signUp(t, e, stranger, "mallory@example.org")
+	if resp, _ := post(t, stranger, base+"/keys/invite", nil); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("a stranger's invite: %d", resp.StatusCode)
+	}
+	noMail := newEnvWith(t, func(s *handlers.Server) { s.KeysSecret = keysSecret })
+	c2 := noMail.client(t)
+	signUp(t, noMail, c2, "org@example.org")
+	el2 := noMail.keysElection(noMail.store.organizers["org@example.org"].ID, "")
+	if resp, body := post(t, c2, noMail.srv.URL+"/admin/elections/"+el2.ID.String()+"/keys/invite", nil); resp.StatusCode != http.StatusUnprocessableEntity ||
+		!strings.Contains(body, "This Runoff sends no email (SMTP_URL is not set), so it cannot send invitations.") {
+		t.Fatalf("without email: %d", resp.StatusCode)
+	}
+}

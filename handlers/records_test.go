@@ -127,3 +127,9 @@ func (f *fakeStore) ImportProgress(_ context.Context, electionID, importID uuid.
 	p := f.imports[importID]
 	return p[0], p[1], nil
 }
+
+func (f *fakeStore) InvitationsSent(_ context.Context, electionID uuid.UUID) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.invited[electionID], nil
+}

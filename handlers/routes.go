@@ -75,6 +75,7 @@ type Server struct {
 	Accounts    Accounts
 	Records     Records
 	Imports     Imports
+	Invitations Invitations
 	Publisher   Publisher
 	// Backlog, if set, shows organizers how many ballots wait to be counted.
 	Backlog  Backlog
@@ -110,7 +111,7 @@ type Server struct {
 // A dependency left unset is a wiring mistake, reported at start rather than
 // as a 500 on the first request that needs it.
 func (s *Server) Handler() http.Handler {
-	for name, dep := range map[string]any{"Elections": s.Elections, "DeadLetters": s.DeadLetters, "Accounts": s.Accounts, "Records": s.Records, "Imports": s.Imports,
+	for name, dep := range map[string]any{"Elections": s.Elections, "DeadLetters": s.DeadLetters, "Accounts": s.Accounts, "Records": s.Records, "Imports": s.Imports, "Invitations": s.Invitations,
 		"Publisher": s.Publisher, "Sessions": s.Sessions, "Log": s.Log} {
 		if dep == nil {
 			panic("handlers: Server." + name + " is not set")
@@ -151,6 +152,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /admin/elections/{id}/keys", h(s.organizer(s.handleKeysIssue)))
 	mux.Handle("GET /admin/elections/{id}/keys.csv", h(s.organizer(s.handleKeysCSV)))
 	mux.Handle("GET /admin/elections/{id}/keys/print", h(s.organizer(s.handleKeysPrint)))
+	mux.Handle("POST /admin/elections/{id}/keys/invite", h(s.organizer(s.handleInvite)))
 	mux.Handle("GET /admin/elections/{id}/dead-letters", h(s.organizer(s.handleDeadLetters)))
 	mux.Handle("POST /admin/elections/{id}/dead-letters/{dlID}/requeue", h(s.organizer(s.handleRequeue)))
 

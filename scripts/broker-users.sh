@@ -38,7 +38,7 @@ user() {
 
 # The web's routing keys: runoff.PublishedKeys() but vote.seal, which only
 # the worker sends (TestBrokerUsersHaveLeastPrivilege checks both).
-web_keys='^(election\.(create|update|open|close|reopen|delete|tiebreak|keys|import)|vote\.submit|deadletter\.requeue|account\.reset)$'
+web_keys='^(election\.(create|update|open|close|reopen|delete|tiebreak|keys|import|invite)|vote\.submit|deadletter\.requeue|account\.reset)$'
 user "$web" "^${re_prefix}runoff\\.web\\..+" "^${re_prefix}runoff(\\.web\\..+)?\$" "^${re_prefix}runoff(\\.web\\..+)?\$"
 # Topic permissions name one exchange (not a pattern).
 rabbitmqctl -q set_topic_permissions -p / "$web" "${prefix}runoff" "$web_keys" '^election\..+' >/dev/null

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/runoff-vote/runoff"
 	"github.com/runoff-vote/runoff/store/storetest"
 )
@@ -121,5 +123,34 @@ func TestResetTokensAndPassword(t *testing.T) {
 	}
 	if got, _ := db.OrganizerByEmail(ctx, o.Email); got.PasswordHash != "new-hash" {
 		t.Fatalf("hash %q", got.PasswordHash)
+	}
+}
+
+// An invitation is recorded once per key, and counted.
+func TestInvitations(t *testing.T) {
+	db, _ := storetest.MustOpen(t)
+	ctx := context.Background()
+	o := newOrganizer(t, db)
+	m := electionMsg(o.ID, "A", "B")
+	if _, err := db.CreateElections(ctx, []runoff.ElectionCreate{m}); err != nil {
+		t.Fatal(err)
+	}
+	batch := uuid.New()
+	if done, _ := db.Invited(ctx, m.ElectionID, batch, 0); done {
+		t.Fatal("invited before sending")
+	}
+	for range 2 {
+		if err := db.MarkInvited(ctx, m.ElectionID, batch, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if done, _ := db.Invited(ctx, m.ElectionID, batch, 0); !done {
+		t.Fatal("not recorded")
+	}
+	if n, err := db.InvitationsSent(ctx, m.ElectionID); err != nil || n != 1 {
+		t.Fatalf("sent %d, %v", n, err)
+	}
+	if e, err := db.InviteElection(ctx, uuid.New()); e != nil || err != nil {
+		t.Fatalf("no election: %v, %v", e, err)
 	}
 }

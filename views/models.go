@@ -269,6 +269,11 @@ type KeysSection struct {
 	Issued, Used               int64
 	BatchID                    string
 	Error, Count, Voters       string
+	// Mail: the site sends email; Invited, how many invitations have gone,
+	// of Inviting asked for just now (0 if none); InviteError, why not.
+	Mail              bool
+	Invited, Inviting int
+	InviteError       string
 }
 
 // KeysSheet is the printable sheet of an election's voter keys.

@@ -77,6 +77,7 @@ func decode(m runoff.Message, v any, id func() string) (dead string) {
 // Store is everything the worker's parts need of the store.
 type Store interface {
 	ResetStore
+	InviteStore
 	VoteStore
 	ElectionStore
 	ChangeStore
@@ -99,7 +100,7 @@ type Queues struct {
 // requeues); counted is told which elections must be counted again.
 // mailer, if not nil, sends the emails that organizers ask for (password
 // links); without it, such requests are held with the reason.
-func NewQueues(s Store, pub Publisher, counted func(ids []uuid.UUID), mailer Mailer, log *slog.Logger) Queues {
+func NewQueues(s Store, pub Publisher, counted func(ids []uuid.UUID), mailer Mailer, keysSecret []byte, log *slog.Logger) Queues {
 	votes := &Votes{Store: s, Counted: counted}
 	elections := &Elections{Store: s}
 	changes := &Changes{Store: s, Recount: counted}
@@ -113,8 +114,10 @@ func NewQueues(s Store, pub Publisher, counted func(ids []uuid.UUID), mailer Mai
 		}
 		return dead, nil
 	}
+	invites := resets // the same refusal without a mailer
 	if mailer != nil {
 		resets = (&Resets{Store: s, Mailer: mailer, Hash: runoff.ResetTokenHash, Life: runoff.ResetLinkLife}).Handle
+		invites = (&Invites{Store: s, Mailer: mailer, Secret: keysSecret}).Handle
 	}
 	requeues := &Requeues{Store: s, Publisher: pub, Log: log}
 	dead := &DeadLetters{Store: s}
@@ -132,6 +135,7 @@ func NewQueues(s Store, pub Publisher, counted func(ids []uuid.UUID), mailer Mai
 			runoff.KeyElectionImport:    imports.Handle,
 			runoff.KeyDeadLetterRequeue: requeues.Handle,
 			runoff.KeyAccountReset:      resets,
+			runoff.KeyElectionInvite:    invites,
 		}),
 		DeadLetters: dead.Handle,
 	}

@@ -50,7 +50,7 @@ func (f *fixture) startWorker(t *testing.T) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	rc := worker.NewRecomputer(f.db, quiet())
 	rc.MinInterval = 20 * time.Millisecond
-	q := worker.NewQueues(f.db, f.pub, rc.Notify, nil, quiet())
+	q := worker.NewQueues(f.db, f.pub, rc.Notify, nil, nil, quiet())
 	c := rabbitmq.NewConsumer(rabbitmqtest.URL(), f.topo, map[string]rabbitmq.Handler{
 		f.topo.Votes: rabbitmq.Handler(q.Votes), f.topo.Elections: rabbitmq.Handler(q.Organizers), f.topo.DeadQueue: rabbitmq.Handler(q.DeadLetters),
 	}, quiet())

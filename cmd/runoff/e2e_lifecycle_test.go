@@ -283,3 +283,45 @@ func TestPasswordLinkByEmail(t *testing.T) {
 		t.Fatalf("sign in with the new password: %d", code)
 	}
 }
+
+// Voters invited by email: the organizer issues keys for two addresses and
+// sends the invitations; the worker derives each key and mails it; a voter
+// votes with the link from their email.
+func TestInvitationsByEmail(t *testing.T) {
+	mail := smtptest.Start(t)
+	a := startAppWith(t, map[string]string{"SMTP_URL": mail.URL()})
+	org := browser()
+	if code, _ := a.post(org, "/signup", url.Values{"email": {"inviter@example.org"}, "password": {"correct horse battery"}}); code != 303 {
+		t.Fatalf("signup: %d", code)
+	}
+	_, loc := a.post(org, "/admin/elections", url.Values{"title": {"Club"}, "candidates": {"Ada\nGrace"}, "access": {"keys"}})
+	id := strings.TrimPrefix(loc, "/admin/elections/")
+	rabbitmqtest.WaitFor(t, "election stored", func() bool { return strings.Contains(a.page(org, loc), `id="keys"`) })
+	if code, _ := a.post(org, loc+"/keys", url.Values{"voters": {"ann@example.org\nBob <not an email>\nbo@example.org"}}); code != 303 {
+		t.Fatalf("issue keys: %d", code)
+	}
+	rabbitmqtest.WaitFor(t, "keys issued", func() bool { return strings.Contains(a.page(org, loc), "of 3 keys used") })
+	code, where := a.post(org, loc+"/keys/invite", nil)
+	if code != 303 || !strings.Contains(where, "inviting=2") {
+		t.Fatalf("invite: %d %s", code, where)
+	}
+	rabbitmqtest.WaitFor(t, "two invitations sent", func() bool { return strings.Contains(a.page(org, where), "2 of 2 invitations sent") })
+	var link string
+	for _, m := range mail.Messages() {
+		if m.To[0] == "ann@example.org" {
+			link = regexp.MustCompile(`/e/[0-9a-f-]{36}\?key=[A-Z0-9-]{19}`).FindString(m.Data)
+		}
+	}
+	if len(mail.Messages()) != 2 || link == "" {
+		t.Fatalf("%d mails, link %q", len(mail.Messages()), link)
+	}
+	body := a.page(browser(), link)
+	m := optionRE.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("the ballot from the invitation:\n%s", body)
+	}
+	key := strings.SplitN(link, "key=", 2)[1]
+	if code, receipt := a.post(browser(), "/e/"+id+"/ballots", url.Values{"key": {key}, "rank1": {m[1]}}); code != 303 || !strings.HasPrefix(receipt, "/b/") {
+		t.Fatalf("vote with the invitation's key: %d %s", code, receipt)
+	}
+}

@@ -56,6 +56,7 @@ func runWeb(ctx context.Context, cfg config, log *slog.Logger) error {
 		Accounts:       db,
 		Records:        db,
 		Imports:        db,
+		Invitations:    db,
 		Publisher:      pub,
 		Backlog:        pub,
 		Ready:          map[string]handlers.Pinger{"postgres": db, "rabbitmq": pub},

@@ -40,7 +40,7 @@ func runWorker(ctx context.Context, cfg config, log *slog.Logger) error {
 	pub := rabbitmq.NewPublisher(cfg.WorkerAMQPURL, cfg.Topology, log)
 	pub.Metrics = transport
 	defer pub.Close()
-	c := rabbitmq.NewConsumer(cfg.WorkerAMQPURL, cfg.Topology, workerHandlers(cfg.Topology, db, pub, rc, cfg.Mailer(), log), log)
+	c := rabbitmq.NewConsumer(cfg.WorkerAMQPURL, cfg.Topology, workerHandlers(cfg.Topology, db, pub, rc, cfg.Mailer(), cfg.KeysSecret, log), log)
 	c.Metrics = transport
 	c.MaxBody = maxMessageBytes()
 	if cfg.MetricsPort != 0 {
@@ -70,8 +70,8 @@ func runWorker(ctx context.Context, cfg config, log *slog.Logger) error {
 
 // workerHandlers says which of the worker's lines of work carries out each
 // queue's messages.
-func workerHandlers(topo rabbitmq.Topology, db *store.DB, pub worker.Publisher, rc *worker.Recomputer, mailer worker.Mailer, log *slog.Logger) map[string]rabbitmq.Handler {
-	q := worker.NewQueues(db, pub, rc.Notify, mailer, log)
+func workerHandlers(topo rabbitmq.Topology, db *store.DB, pub worker.Publisher, rc *worker.Recomputer, mailer worker.Mailer, keysSecret []byte, log *slog.Logger) map[string]rabbitmq.Handler {
+	q := worker.NewQueues(db, pub, rc.Notify, mailer, keysSecret, log)
 	return map[string]rabbitmq.Handler{
 		topo.Votes:     rabbitmq.Handler(q.Votes),
 		topo.Elections: rabbitmq.Handler(q.Organizers),
