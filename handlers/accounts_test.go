@@ -208,3 +208,24 @@ func TestForgotPassword(t *testing.T) {
 		t.Fatalf("the 4th link for one email within the hour: %d", resp.StatusCode)
 	}
 }
+
+// After signing in, next= sends the organizer only to a local path: no
+// scheme, no host, no control characters.
+func TestSignInNextIsLocal(t *testing.T) {
+	e := newEnv(t)
+	signUp(t, e, e.client(t), "org@example.org")
+	for next, want := range map[string]string{
+		"/admin/elections/new":      "/admin/elections/new",
+		"https://evil.example/":     "/admin",
+		"//evil.example/":           "/admin",
+		"/\\evil.example/":          "/admin",
+		"/admin\r\nSet-Cookie: x=1": "/admin",
+		"/admin\tx":                 "/admin",
+		"/admin\x00":                "/admin",
+	} {
+		resp, _ := post(t, e.client(t), e.srv.URL+"/login", url.Values{"email": {"org@example.org"}, "password": {"correct horse battery"}, "next": {next}})
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != want {
+			t.Errorf("next=%q: %d %q, want %q", next, resp.StatusCode, resp.Header.Get("Location"), want)
+		}
+	}
+}

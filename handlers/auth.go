@@ -158,7 +158,8 @@ func (s *Server) handleLogoutEverywhere(w http.ResponseWriter, r *http.Request) 
 // safeNext accepts only a local path to return to after signing in, so the
 // sign-in page cannot be used to send someone to another site.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
+		strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return ""
 	}
 	return next
