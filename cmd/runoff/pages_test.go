@@ -229,6 +229,8 @@ func TestPagesAccessible(t *testing.T) {
 	pc.check("import")
 	do("password page", chromedp.Navigate(a.base+"/account/password"), chromedp.WaitVisible(css(`#current`)))
 	pc.check("password")
+	do("forgot page", chromedp.Navigate(a.base+"/reset"), chromedp.WaitVisible(css(`h1`)))
+	pc.check("forgot")
 
 	// Voter keys, with changes allowed: issue, print, vote with a key,
 	// change the vote.
