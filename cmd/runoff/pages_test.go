@@ -124,9 +124,13 @@ func TestPagesAccessible(t *testing.T) {
 		}
 		return u
 	}
+	// text reads an element's text in one step in the page, so an htmx
+	// swap in between (pages that follow a change poll and replace
+	// themselves) cannot leave it holding a node that is gone.
 	text := func(sel string) string {
 		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(css(sel)))
+		js, _ := json.Marshal(sel)
+		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector(`+string(js)+`) || {innerText: ""}).innerText`))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -172,12 +176,20 @@ func TestPagesAccessible(t *testing.T) {
 		chromedp.Submit(css(`#title`)), chromedp.WaitVisible(css(`#election`)))
 	waitUntilText := func(sel, want string) {
 		t.Helper()
-		deadline := time.Now().Add(30 * time.Second)
-		for !strings.Contains(text(sel), want) {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s never said %q: %s", sel, want, text(sel))
+		deadline := time.Now().Add(60 * time.Second)
+		// The pages waited on follow the worker by themselves (htmx
+		// polling), so this only reads them again; a read that meets the
+		// page being swapped is tried again.
+		js, _ := json.Marshal(sel)
+		for {
+			got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector(`+string(js)+`) || {innerText: ""}).innerText`))
+			if err == nil && strings.Contains(got, want) {
+				return
 			}
-			do("reload", chromedp.Reload())
+			if time.Now().After(deadline) {
+				t.Fatalf("%s never said %q: %s (%v)", sel, want, got, err)
+			}
+			time.Sleep(200 * time.Millisecond)
 		}
 	}
 	waitUntilText("main", "could not be created")
