@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -20,16 +19,6 @@ import (
 type Records interface {
 	AuditLog(ctx context.Context, electionID uuid.UUID) ([]runoff.AuditEntry, error)
 	CountedBallots(ctx context.Context, electionID uuid.UUID, fn func(ranking []uuid.UUID) error) error
-}
-
-// safeCell keeps a spreadsheet from running a cell as a formula: a cell
-// that starts with =, +, -, @, a tab or a carriage return gets an
-// apostrophe in front (runoff tabulate reads it back without).
-func safeCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
 
 func attachment(w http.ResponseWriter, contentType, name string) {
@@ -65,7 +54,7 @@ func (s *Server) handleBallotsCSV(w http.ResponseWriter, r *http.Request) error 
 		for i, id := range ranking {
 			if i < ranks {
 				if c, ok := e.CandidateByID(id); ok {
-					row[i] = safeCell(c.Name)
+					row[i] = csvSafe(c.Name)
 				}
 			}
 		}
@@ -130,7 +119,7 @@ func (s *Server) handleResultsCSV(w http.ResponseWriter, r *http.Request) error 
 	cw := csv.NewWriter(w)
 	cw.Write(append([]string{"candidate"}, v.Rounds...))
 	for _, row := range v.Rows {
-		line := []string{safeCell(row.Name)}
+		line := []string{csvSafe(row.Name)}
 		for _, c := range row.Cells {
 			line = append(line, c.Votes)
 		}

@@ -138,9 +138,7 @@ func (s *Server) handleKeysCSV(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="voter-keys-`+e.ID.String()+`.csv"`)
-	w.Header().Set("Cache-Control", "no-store")
+	attachment(w, "text/csv; charset=utf-8", "voter-keys-"+e.ID.String()+".csv")
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"number", "voter", "key", "ballot link"})
 	for i, k := range keys {
@@ -152,7 +150,8 @@ func (s *Server) handleKeysCSV(w http.ResponseWriter, r *http.Request) error {
 
 // csvSafe keeps a spreadsheet from reading a cell as a formula: one that
 // starts with = + - @, a tab or a carriage return gets a leading
-// apostrophe, which spreadsheets show as text.
+// apostrophe, which spreadsheets show as text (and runoff tabulate and
+// the paper-ballot import read back without it).
 func csvSafe(s string) string {
 	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
 		return "'" + s

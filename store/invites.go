@@ -4,22 +4,7 @@ import (
 	"context"
 
 	"github.com/google/uuid"
-
-	"github.com/runoff-vote/runoff"
 )
-
-// InviteElection reads the election an invitation is for, nil when there
-// is none (the worker decides with it).
-func (s *DB) InviteElection(ctx context.Context, id uuid.UUID) (*runoff.Election, error) {
-	e, err := electionIn(ctx, s.db, id)
-	if isNoRows(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, wrapf(err, "election %s", id)
-	}
-	return e, nil
-}
 
 // Invited reports whether a key's invitation has gone.
 func (s *DB) Invited(ctx context.Context, electionID, batch uuid.UUID, index int) (bool, error) {

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -14,7 +15,7 @@ import (
 
 // InviteStore is what sending invitations reads and records.
 type InviteStore interface {
-	InviteElection(ctx context.Context, id uuid.UUID) (*runoff.Election, error)
+	Election(ctx context.Context, id uuid.UUID) (*runoff.Election, error)
 	Invited(ctx context.Context, electionID, batch uuid.UUID, index int) (bool, error)
 	MarkInvited(ctx context.Context, electionID, batch uuid.UUID, index int) error
 }
@@ -37,7 +38,10 @@ func (h *Invites) Handle(ctx context.Context, batch []runoff.Message) ([]string,
 		if dead[i] = decode(msg, &m, func() string { return m.ChangeID.String() }); dead[i] != "" {
 			continue
 		}
-		e, err := h.Store.InviteElection(ctx, m.ElectionID)
+		e, err := h.Store.Election(ctx, m.ElectionID)
+		if errors.Is(err, runoff.ErrNotFound) {
+			e, err = nil, nil
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -19,11 +19,11 @@ type fakeInviteStore struct {
 	sent map[string]bool
 }
 
-func (f *fakeInviteStore) InviteElection(_ context.Context, id uuid.UUID) (*runoff.Election, error) {
+func (f *fakeInviteStore) Election(_ context.Context, id uuid.UUID) (*runoff.Election, error) {
 	if f.e != nil && f.e.ID == id {
 		return f.e, nil
 	}
-	return nil, nil
+	return nil, runoff.ErrNotFound
 }
 func (f *fakeInviteStore) Invited(_ context.Context, _, b uuid.UUID, i int) (bool, error) {
 	return f.sent[fmt.Sprint(b, i)], nil
