@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -105,9 +106,144 @@ func (s *Server) ballotPage(r *http.Request, e *runoff.Election, ballotID uuid.U
 	return b
 }
 
+// castForm is a ballot form as sent, read and checked: by the review, and
+// again when it is cast.
+type castForm struct {
+	ballotID uuid.UUID
+	key      string // the voter key, for an election that takes them
+	keyHash  string
+	chosen   []string // per rank of the form, the candidate marked there
+	ranking  []uuid.UUID
+}
+
+// readBallot reads and checks a ballot form against the election as it is
+// now: its state, the voter's key, and the ranking. A mistake comes back as
+// a formError that draws the ballot again with the voter's marks and the
+// error summary linked to the rank at fault.
+func (s *Server) readBallot(r *http.Request, e *runoff.Election, received time.Time) (castForm, error) {
+	f := castForm{ballotID: formID(r, "ballot_id"), key: strings.TrimSpace(r.PostFormValue("key"))}
+	var err error
+	f.chosen, f.ranking, err = readRanking(r, e)
+	if err == nil {
+		switch e.StateAt(received) {
+		case runoff.StatusClosed:
+			err = runoff.Invalid("This election has closed, so it no longer accepts ballots.", nil)
+		case runoff.StatusDraft:
+			err = runoff.Invalid("This election has not opened yet, so it does not accept ballots.", nil)
+		}
+	}
+	keyed := e.Access == runoff.AccessKeys
+	// The key is checked here so a voter hears at once; the worker checks
+	// it again, and alone decides which of several ballots with one key
+	// counts.
+	if keyed && err == nil {
+		var use runoff.KeyUse
+		var problem string
+		if f.keyHash, use, problem, err = s.ballotKey(r.Context(), e, f.key); err != nil {
+			return f, err
+		}
+		if f.key == "" {
+			problem = "This election takes ballots only from voters with a key. Enter the key you were given."
+		}
+		if problem != "" {
+			return f, &formError{err: problem403(problem), page: func(msg string) templ.Component {
+				b := s.ballotPage(r, e, f.ballotID, f.chosen, "")
+				b.KeyProblem, b.KeySpent = msg, use.Issued
+				b.KeyNeeded = !b.KeySpent
+				return views.Ballot(s.page(r, e.Title), b)
+			}}
+		}
+	}
+	if err == nil {
+		err = runoff.ValidateRanking(e, f.ranking)
+	}
+	if err != nil {
+		return f, s.ballotError(r, e, f, err, "")
+	}
+	return f, nil
+}
+
+// ballotError draws the ballot again with the voter's marks and what was
+// wrong: the message at the top, and each rank at fault marked and linked.
+func (s *Server) ballotError(r *http.Request, e *runoff.Election, f castForm, err error, retry string) error {
+	return &formError{err: err, retry: retry, page: func(msg string) templ.Component {
+		b := s.ballotPage(r, e, f.ballotID, f.chosen, msg)
+		var p *runoff.Problem
+		if errors.As(err, &p) {
+			b.Errors = p.Fields
+		}
+		if e.Access == runoff.AccessKeys {
+			b.Key = f.key
+		}
+		return views.Ballot(s.page(r, e.Title), b)
+	}}
+}
+
+// handleBallotReview shows the ranking a ballot form holds, in order, with
+// the choice to change it or cast it. Nothing is cast here: the grid's
+// button (and Enter in any of its choices) comes here, and only the
+// review's own button casts.
+func (s *Server) handleBallotReview(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.election(r)
+	if err != nil {
+		return err
+	}
+	if err := s.parseForm(w, r); err != nil {
+		return err
+	}
+	keyed := e.Access == runoff.AccessKeys
+	if existing, ok := s.voted(r, e.ID); ok && !keyed {
+		http.Redirect(w, r, "/b/"+existing, http.StatusSeeOther)
+		return nil
+	}
+	if r.PostFormValue("change") != "" {
+		// Back to the ballot with the ranking marked, to change it.
+		chosen, _, _ := readRanking(r, e)
+		b := s.ballotPage(r, e, formID(r, "ballot_id"), chosen, "")
+		if keyed {
+			b.Key = strings.TrimSpace(r.PostFormValue("key"))
+		}
+		s.render(w, r, http.StatusOK, views.Ballot(s.page(r, e.Title), b))
+		return nil
+	}
+	f, err := s.readBallot(r, e, time.Now())
+	if err != nil {
+		return err
+	}
+	v := views.Review{ElectionID: e.ID.String(), BallotID: f.ballotID.String(), Title: e.Title, Candidates: len(e.Candidates)}
+	if keyed {
+		v.Key = f.key
+	}
+	ranked := make(map[uuid.UUID]bool, len(f.ranking))
+	for _, id := range f.ranking {
+		c, _ := e.CandidateByID(id)
+		v.Ranked = append(v.Ranked, views.BallotOption{ID: id.String(), Name: c.Name, Description: c.Description})
+		ranked[id] = true
+	}
+	for _, c := range e.Candidates {
+		if !ranked[c.ID] {
+			v.Unranked = append(v.Unranked, c.Name)
+		}
+	}
+	// A blank rank before a marked one closes up: say so, so the voter
+	// sees their 3rd mark counts as their 2nd choice.
+	last := slices.IndexFunc(f.chosen, func(id string) bool { return id == "" })
+	v.Skipped = last >= 0 && slices.ContainsFunc(f.chosen[last:], func(id string) bool { return id != "" })
+	if n := e.MaxRanks; n > 0 && n < len(e.Candidates) {
+		v.Limit = n
+	}
+	if e.ClosesAt != nil {
+		v.Closes = " on " + when(e.ClosesAt, location(e))
+	}
+	s.render(w, r, http.StatusOK, views.ReviewPage(s.page(r, "Check your ballot: "+e.Title), v))
+	return nil
+}
+
 // handleBallotSubmit validates a ranking against the candidates it has just
 // read, makes the ballot's ID, publishes vote.submit and sends the voter to
 // their receipt. Nothing is stored here: the worker stores and counts it.
+// It casts at once: the review's button posts here, and so may any client
+// that has its own way of checking a ranking with the voter.
 func (s *Server) handleBallotSubmit(w http.ResponseWriter, r *http.Request) error {
 	e, err := s.election(r)
 	if err != nil {
@@ -117,75 +253,30 @@ func (s *Server) handleBallotSubmit(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	received := time.Now().UTC()
-	keyed := e.Access == runoff.AccessKeys
-	if existing, ok := s.voted(r, e.ID); ok && !keyed {
+	if existing, ok := s.voted(r, e.ID); ok && e.Access != runoff.AccessKeys {
 		// This browser has voted here: the same ballot again, or a second
 		// one, is answered with the first receipt. With voter keys, the
 		// key decides instead.
 		http.Redirect(w, r, "/b/"+existing, http.StatusSeeOther)
 		return nil
 	}
-	ballotID := formID(r, "ballot_id")
-	key := strings.TrimSpace(r.PostFormValue("key"))
-	chosen, ranking, err := readRanking(r, e)
-	if err == nil {
-		switch e.StateAt(received) {
-		case runoff.StatusClosed:
-			err = runoff.Invalid("This election has closed, so it no longer accepts ballots.", nil)
-		case runoff.StatusDraft:
-			err = runoff.Invalid("This election has not opened yet, so it does not accept ballots.", nil)
-		}
-	}
-	// The key is checked here so a voter hears at once; the worker checks
-	// it again, and alone decides which of several ballots with one key
-	// counts.
-	var keyHash string
-	if keyed && err == nil {
-		var use runoff.KeyUse
-		var problem string
-		if keyHash, use, problem, err = s.ballotKey(r.Context(), e, key); err != nil {
-			return err
-		}
-		if key == "" {
-			problem = "This election takes ballots only from voters with a key. Enter the key you were given."
-		}
-		if problem != "" {
-			return &formError{err: problem403(problem), page: func(msg string) templ.Component {
-				b := s.ballotPage(r, e, ballotID, chosen, "")
-				b.KeyProblem, b.KeySpent = msg, use.Issued
-				b.KeyNeeded = !b.KeySpent
-				return views.Ballot(s.page(r, e.Title), b)
-			}}
-		}
-	}
-	if err == nil {
-		err = runoff.ValidateRanking(e, ranking)
-	}
-	form := func(err error, retry string) error {
-		return &formError{err: err, retry: retry, page: func(msg string) templ.Component {
-			b := s.ballotPage(r, e, ballotID, chosen, msg)
-			if keyed {
-				b.Key = key
-			}
-			return views.Ballot(s.page(r, e.Title), b)
-		}}
-	}
+	f, err := s.readBallot(r, e, received)
 	if err != nil {
-		return form(err, "")
+		return err
 	}
 	// SubmittedAt is when the web received the ballot: the worker judges it
 	// by the election's state then, not when it gets to it. A keyed ballot
 	// carries its key's hash, never the key.
-	v := runoff.VoteSubmit{BallotID: ballotID, ElectionID: e.ID, Ranking: ranking, SubmittedAt: received, KeyHash: keyHash}
+	v := runoff.VoteSubmit{BallotID: f.ballotID, ElectionID: e.ID, Ranking: f.ranking, SubmittedAt: received, KeyHash: f.keyHash}
 	body, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
 	if err := s.Publisher.Publish(r.Context(), runoff.KeyVoteSubmit, v.BallotID.String(), body); err != nil {
-		return form(err, "Runoff couldn't confirm that your ballot was received, so no receipt was issued. Your choices are still marked below: please submit again in a moment. If the first attempt did arrive, your ballot is still counted only once.")
+		return s.ballotError(r, e, f, err, "Runoff couldn't confirm that your ballot was received, so no receipt was issued. Your choices are still marked below: please submit again in a moment. If the first attempt did arrive, your ballot is still counted only once.")
 	}
 	p := pendingReceipt{BallotID: v.BallotID.String(), ElectionID: e.ID.String(), ElectionTitle: e.Title}
-	for _, id := range ranking {
+	for _, id := range f.ranking {
 		c, _ := e.CandidateByID(id)
 		p.Ranking = append(p.Ranking, c.Name)
 	}
@@ -201,14 +292,26 @@ func (s *Server) handleBallotSubmit(w http.ResponseWriter, r *http.Request) erro
 
 // readRanking reads rank1…rankN (N = number of candidates). An empty rank
 // is skipped and the ranks after it close up. chosen keeps what was marked
-// at each rank, for redisplaying the form.
+// at each rank, for redisplaying the form. Mistakes name the ranks as the
+// voter saw them on the form (not as closed up), and each rank at fault is
+// a field (rank2, …) that the error summary links to.
 func readRanking(r *http.Request, e *runoff.Election) (chosen []string, ranking []uuid.UUID, err error) {
 	n := len(e.Candidates)
 	chosen = make([]string, n)
+	fields := map[string]string{}
+	var first string
+	fail := func(rank int, msg, summary string) {
+		fields["rank"+strconv.Itoa(rank)] = msg
+		if first == "" {
+			first = summary
+		}
+	}
+	seen := make(map[uuid.UUID]int, n)
 	for i := range n {
-		vals := r.PostForm["rank"+strconv.Itoa(i+1)]
+		rank := i + 1
+		vals := r.PostForm["rank"+strconv.Itoa(rank)]
 		if len(vals) > 1 {
-			err = runoff.Invalid(fmt.Sprintf("Choose only one candidate as your %s choice.", runoff.Ordinal(i+1)), nil)
+			fail(rank, fmt.Sprintf("Choose only one candidate as your %s choice.", runoff.Ordinal(rank)), fmt.Sprintf("Choose only one candidate as your %s choice.", runoff.Ordinal(rank)))
 			continue
 		}
 		if len(vals) == 0 || vals[0] == "" {
@@ -216,84 +319,27 @@ func readRanking(r *http.Request, e *runoff.Election) (chosen []string, ranking 
 		}
 		chosen[i] = vals[0]
 		id, perr := uuid.Parse(vals[0])
-		if perr != nil {
-			if err == nil {
-				err = runoff.Invalid(fmt.Sprintf("Your %s choice is not a candidate in this election. Please choose again.", runoff.Ordinal(i+1)), nil)
-			}
+		c, ok := e.CandidateByID(id)
+		if perr != nil || !ok {
+			fail(rank, fmt.Sprintf("Your %s choice is not a candidate in this election. Please choose again.", runoff.Ordinal(rank)), fmt.Sprintf("Your %s choice is not a candidate in this election. Please choose again.", runoff.Ordinal(rank)))
 			chosen[i] = ""
 			continue
 		}
+		if prev, dup := seen[id]; dup {
+			fail(rank, fmt.Sprintf("%s is already your %s choice. Choose someone else as your %s choice, or no %s choice.", c.Name, runoff.Ordinal(prev), runoff.Ordinal(rank), runoff.Ordinal(rank)),
+				fmt.Sprintf("You ranked %s both %s and %s. Rank each candidate at most once.", c.Name, runoff.Ordinal(prev), runoff.Ordinal(rank)))
+			continue
+		}
+		seen[id] = rank
 		ranking = append(ranking, id)
 	}
-	if v := r.PostFormValue("rank" + strconv.Itoa(n+1)); v != "" && err == nil {
-		err = runoff.Invalid(fmt.Sprintf("This ballot has more ranks than the election's %d candidates.", n), nil)
+	if v := r.PostFormValue("rank" + strconv.Itoa(n+1)); v != "" && first == "" {
+		first = fmt.Sprintf("This ballot has more ranks than the election's %d candidates.", n)
 	}
-	return chosen, ranking, err
-}
-
-func (s *Server) handleReceipt(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "ballotID")
-	if err != nil {
-		return err
+	if first != "" {
+		return chosen, ranking, runoff.Invalid(first, fields)
 	}
-	rc := views.Receipt{BallotID: id.String(), State: runoff.BallotQueued}
-	b, err := s.Elections.Ballot(r.Context(), id)
-	switch {
-	case err == nil:
-		rc.State, rc.Reason = b.Status, b.Reason
-		rc.ElectionID = b.ElectionID.String()
-		e, err := s.Elections.Election(r.Context(), b.ElectionID)
-		if err != nil {
-			return err
-		}
-		rc.ElectionTitle = e.Title
-		// Only the browser that cast it sees the ranking, or the holder of
-		// its key where the key stays linked to its ballot.
-		rc.Known = s.castHere(r, id.String())
-		if k := r.URL.Query().Get("key"); !rc.Known && k != "" && e.Changes == runoff.ChangesAllowed {
-			if hash := runoff.HashKey(e.ID, k); hash != "" {
-				use, err := s.Elections.KeyUse(r.Context(), e.ID, hash)
-				if err != nil {
-					return err
-				}
-				rc.Known = use.Ballot == b.ID
-			}
-		}
-		for _, cid := range b.Ranking {
-			if !rc.Known {
-				break
-			}
-			name := "(a candidate no longer standing)"
-			if c, ok := e.CandidateByID(cid); ok {
-				name = c.Name
-			}
-			rc.Ranking = append(rc.Ranking, name)
-		}
-		if dl, err := s.DeadLetters.DeadLetterByMessage(r.Context(), id.String()); err == nil && dl.RequeuedAt == nil {
-			rc.Refused = dl.Reason
-		} else if err != nil && !errors.Is(err, runoff.ErrNotFound) {
-			return err
-		}
-	case errors.Is(err, runoff.ErrNotFound):
-		if dl, err := s.DeadLetters.DeadLetterByMessage(r.Context(), id.String()); err == nil && dl.RequeuedAt == nil {
-			rc.State, rc.Reason = "held", dl.Reason
-		} else if err != nil && !errors.Is(err, runoff.ErrNotFound) {
-			return err
-		}
-		if p, ok := s.receipt(r, id.String()); ok {
-			rc.ElectionID, rc.ElectionTitle, rc.Ranking, rc.Known = p.ElectionID, p.ElectionTitle, p.Ranking, true
-		} else if rc.State != "held" && !recentV7(id, time.Hour) {
-			return notFoundf("No ballot with receipt number %s has been counted. Check the address; receipt links are exactly as given after voting.", id)
-		}
-	default:
-		return err
-	}
-	p := s.page(r, "Ballot receipt")
-	if rc.State == runoff.BallotQueued {
-		p.Refresh = 2
-	}
-	s.render(w, r, http.StatusOK, views.ReceiptPage(p, rc))
-	return nil
+	return chosen, ranking, nil
 }
 
 // recentV7 reports whether id is a version-7 UUID made within d: a ballot

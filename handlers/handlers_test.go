@@ -405,27 +405,48 @@ func lede(t *testing.T, body string) string {
 // change, on the ballot form.
 func TestBadBallots(t *testing.T) {
 	e := newEnv(t)
-	el := e.addElection(uuid.New(), "Apple", "Banana")
+	el := e.addElection(uuid.New(), "Apple", "Banana", "Cherry")
 	a, b := el.Candidates[0].ID.String(), el.Candidates[1].ID.String()
 	for _, c := range []struct {
-		name string
-		form url.Values
-		want string
+		name   string
+		form   url.Values
+		want   string
+		fields map[string]string // the ranks marked and linked from the summary
 	}{
-		{"no choice", url.Values{"rank1": {""}, "rank2": {""}}, "Choose at least one candidate: mark your 1st choice."},
-		{"unknown candidate", url.Values{"rank1": {uuid.NewString()}}, "Your 1st choice is not a candidate in this election. Please choose again."},
-		{"not an id", url.Values{"rank1": {a}, "rank2": {"<script>"}}, "Your 2nd choice is not a candidate in this election. Please choose again."},
-		{"duplicate", url.Values{"rank1": {a}, "rank2": {a}}, "You ranked Apple both 1st and 2nd. Rank each candidate at most once."},
-		{"two at one rank", url.Values{"rank1": {a, b}}, "Choose only one candidate as your 1st choice."},
-		{"too many ranks", url.Values{"rank1": {a}, "rank3": {b}}, "This ballot has more ranks than the election's 2 candidates."},
+		{"no choice", url.Values{"rank1": {""}, "rank2": {""}, "rank3": {""}}, "Choose at least one candidate: mark your 1st choice.", nil},
+		{"unknown candidate", url.Values{"rank1": {uuid.NewString()}}, "Your 1st choice is not a candidate in this election. Please choose again.",
+			map[string]string{"rank1": "Your 1st choice is not a candidate in this election. Please choose again."}},
+		{"not an id", url.Values{"rank1": {a}, "rank2": {"<script>"}}, "Your 2nd choice is not a candidate in this election. Please choose again.",
+			map[string]string{"rank2": "Your 2nd choice is not a candidate in this election. Please choose again."}},
+		{"duplicate", url.Values{"rank1": {a}, "rank2": {a}}, "You ranked Apple both 1st and 2nd. Rank each candidate at most once.",
+			map[string]string{"rank2": "Apple is already your 1st choice. Choose someone else as your 2nd choice, or no 2nd choice."}},
+		// The ranks are named as the voter marked them, not as they close
+		// up once the blank 1st choice is skipped.
+		{"skip then duplicate", url.Values{"rank1": {""}, "rank2": {b}, "rank3": {b}}, "You ranked Banana both 2nd and 3rd. Rank each candidate at most once.",
+			map[string]string{"rank3": "Banana is already your 2nd choice. Choose someone else as your 3rd choice, or no 3rd choice."}},
+		{"two at one rank", url.Values{"rank1": {a, b}}, "Choose only one candidate as your 1st choice.",
+			map[string]string{"rank1": "Choose only one candidate as your 1st choice."}},
+		{"too many ranks", url.Values{"rank1": {a}, "rank4": {b}}, "This ballot has more ranks than the election's 3 candidates.", nil},
 	} {
-		resp, body := post(t, e.srv.Client(), e.srv.URL+"/e/"+el.ID.String()+"/ballots", c.form)
-		if resp.StatusCode != http.StatusUnprocessableEntity {
-			t.Errorf("%s: status %d, want 422", c.name, resp.StatusCode)
-			continue
-		}
-		if msg, fields := errorSummary(t, body); msg != c.want || len(fields) != 0 {
-			t.Errorf("%s: the ballot says %q %v, want %q", c.name, msg, fields, c.want)
+		for _, path := range []string{"/review", "/ballots"} {
+			resp, body := post(t, e.srv.Client(), e.srv.URL+"/e/"+el.ID.String()+path, c.form)
+			if resp.StatusCode != http.StatusUnprocessableEntity {
+				t.Errorf("%s %s: status %d, want 422", path, c.name, resp.StatusCode)
+				continue
+			}
+			msg, fields := errorSummary(t, body)
+			if msg != c.want || len(fields) != len(c.fields) {
+				t.Errorf("%s %s: the ballot says %q %v, want %q %v", path, c.name, msg, fields, c.want, c.fields)
+			}
+			for f, want := range c.fields {
+				if fields[f] != want {
+					t.Errorf("%s %s: the summary links #%s with %q, want %q", path, c.name, f, fields[f], want)
+				}
+				// The rank group at fault carries its error, and names it.
+				if !strings.Contains(body, `<fieldset id="`+f+`" data-rank="`+strings.TrimPrefix(f, "rank")+`" aria-describedby="`+f+`-error">`) {
+					t.Errorf("%s %s: the %s group is not described by its error", path, c.name, f)
+				}
+			}
 		}
 	}
 	resp, body := post(t, e.srv.Client(), e.srv.URL+"/e/"+uuid.NewString()+"/ballots", url.Values{"rank1": {a}})
@@ -470,7 +491,7 @@ func TestBrokerDownGives503(t *testing.T) {
 	}
 	// The voter's choice is still marked, and the form keeps its ballot ID,
 	// so submitting it again cannot count the ballot twice.
-	if !strings.Contains(body, `value="`+el.Candidates[1].ID.String()+`" data-name="Banana" checked`) {
+	if !strings.Contains(body, `value="`+el.Candidates[1].ID.String()+`" data-name="Banana" data-description="" checked`) {
 		t.Error("choice not kept on the 503 page")
 	}
 	if m := ballotIDRE.FindStringSubmatch(body); m == nil || m[1] != ballotID {

@@ -157,6 +157,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("POST /admin/elections/{id}/dead-letters/{dlID}/requeue", h(s.organizer(s.handleRequeue)))
 
 	mux.Handle("GET /e/{id}", h(s.handleBallotForm))
+	mux.Handle("POST /e/{id}/review", h(s.handleBallotReview))
 	mux.Handle("POST /e/{id}/ballots", h(s.handleBallotSubmit))
 	mux.Handle("GET /b/{ballotID}", h(s.handleReceipt))
 	mux.Handle("GET /e/{id}/results", h(s.handleResults))

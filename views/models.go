@@ -167,6 +167,8 @@ type BallotPage struct {
 	Options       []BallotOption
 	Chosen        []string
 	Error         string
+	// Errors marks the ranks at fault (rank1, rank2, …).
+	Errors FieldErrors
 	// ResultsVisible says whether this visitor may see the results.
 	ResultsVisible bool
 	// For an election that takes voter keys: Key is the voter's key,
@@ -183,6 +185,21 @@ type BallotPage struct {
 }
 
 // Receipt is a ballot's receipt.
+// Review is a ballot read back before it is cast: the ranking in order,
+// the candidates left unranked, and the form's fields to cast or change it.
+type Review struct {
+	ElectionID string
+	BallotID   string
+	Title      string
+	Key        string // the voter key, carried on, for an election that takes them
+	Ranked     []BallotOption
+	Unranked   []string
+	Candidates int
+	Limit      int  // the most ranks a voter may fill, when fewer than the candidates
+	Skipped    bool // a blank rank came before a marked one, and the ranks closed up
+	Closes     string
+}
+
 type Receipt struct {
 	BallotID      string
 	ElectionID    string
@@ -194,6 +211,8 @@ type Receipt struct {
 	// Refused says why another ballot sent under this receipt number was
 	// not counted (the ballot shown is the one that was).
 	Refused string
+	// ResultsVisible says whether this visitor may see the results.
+	ResultsVisible bool
 }
 
 // Results is an election's results, round by round.

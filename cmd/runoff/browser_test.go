@@ -2,13 +2,17 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // chromium finds the browser that scripts/services.sh installs.
@@ -46,66 +50,250 @@ func newBrowser(t *testing.T, bound time.Duration) context.Context {
 	return ctx
 }
 
-// A voter in a real browser: the enhancement script reads the ranking back
-// as it is marked, the ballot is cast while the worker is down, and the
-// receipt turns from queued to counted in place (htmx polling) once the
-// worker is back, with no reload.
-func TestBrowserVoteAndReceipt(t *testing.T) {
+// browserSteps holds the small moves the voter tests make in a page.
+type browserSteps struct {
+	t   *testing.T
+	ctx context.Context
+}
+
+func (b browserSteps) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, steps...); err != nil {
+		b.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// js evaluates an expression in the page.
+func js[T any](b browserSteps, expr string) T {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		b.t.Fatalf("%s: %v", expr, err)
+	}
+	return v
+}
+
+// focused describes the element that has keyboard focus.
+func (b browserSteps) focused() string {
+	b.t.Helper()
+	return js[string](b, `(function (e) { return (e.getAttribute("aria-label") || e.id || e.innerText || e.tagName).trim().replace(/\s+/g, " "); })(document.activeElement)`)
+}
+
+// tabTo presses Tab until the focused element is described by want, the
+// way a keyboard user moves through the page.
+func (b browserSteps) tabTo(want string) {
+	b.t.Helper()
+	var seen []string
+	for range 80 {
+		got := b.focused()
+		if got == want {
+			return
+		}
+		seen = append(seen, got)
+		b.do("Tab", chromedp.KeyEvent(kb.Tab))
+	}
+	b.t.Fatalf("Tab never reached %q; it went through %q", want, seen)
+}
+
+// press presses a key on whatever has focus.
+func (b browserSteps) press(key string) {
+	b.t.Helper()
+	b.do("key "+key, chromedp.KeyEvent(key))
+}
+
+// text reads an element's visible text in one step.
+func (b browserSteps) text(sel string) string {
+	b.t.Helper()
+	q, _ := json.Marshal(sel)
+	return js[string](b, `(document.querySelector(`+string(q)+`) || {innerText: ""}).innerText.trim().replace(/\s+/g, " ")`)
+}
+
+// fitsWidth fails the test when the page scrolls sideways at the width of
+// a small phone.
+func (b browserSteps) fitsWidth(page string, width int64) {
+	b.t.Helper()
+	b.do("viewport", chromedp.EmulateViewport(width, 800))
+	if w := js[int](b, `document.documentElement.scrollWidth`); w > int(width) {
+		b.t.Errorf("%s at %d px is %d px wide: it scrolls sideways", page, width, w)
+	}
+	b.do("viewport", chromedp.EmulateViewport(1280, 900))
+}
+
+// Without JavaScript, the ballot is the paper-style grid: Enter in a
+// choice goes to the review, never casts; the review changes or casts;
+// a mistake is summarised, the summary takes focus and links to the rank
+// at fault; the receipt refreshes itself until the ballot is counted.
+func TestBrowserBallotWithoutJavaScript(t *testing.T) {
 	a := startApp(t)
 	electionID, _ := a.setUpElection("Apple", "Banana", "Cherry")
-	a.stopWorker()
-
 	ctx := newBrowser(t, 2*time.Minute)
-
+	b := browserSteps{t, ctx}
+	pc := &pageChecker{t: t, ctx: ctx, axe: axeSource(t), dir: os.Getenv("RUNOFF_SCREENSHOTS"), scriptsOff: true}
+	if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+		t.Fatal(err)
+	}
 	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
-	err := chromedp.Do(ctx,
-		chromedp.Navigate(a.base+"/e/"+electionID),
-		chromedp.Click(css(`input[name="rank1"][data-name="Banana"]`)),
-		chromedp.Click(css(`input[name="rank2"][data-name="Apple"]`)),
-	)
-	if err != nil {
-		t.Fatal(err)
+	b.do("ballot", chromedp.Navigate(a.base+"/e/"+electionID), chromedp.WaitVisible(css(`fieldset#rank1`)))
+	if js[bool](b, `!!document.querySelector("[data-ranker]")`) {
+		t.Fatal("the ranking control ran with JavaScript off")
 	}
-	summary, err := chromedp.Run(ctx, chromedp.Text(css(`[data-ranking-summary]`)))
-	if err != nil {
-		t.Fatal(err)
+	b.fitsWidth("the ballot", 320)
+	pc.check("nojs-ballot")
+
+	// A candidate marked twice: the summary names the ranks as marked,
+	// takes focus, and links to the 3rd-choice group.
+	b.do("mark twice", chromedp.Click(css(`input[name="rank2"][data-name="Banana"]`)), chromedp.Click(css(`input[name="rank3"][data-name="Banana"]`)),
+		chromedp.Click(css(`form[data-ballot] button[type="submit"]`)), chromedp.WaitVisible(css(`#error-summary`)))
+	if got := b.text(`#error-summary`); !strings.Contains(got, "You ranked Banana both 2nd and 3rd.") || !strings.Contains(got, "Banana is already your 2nd choice.") {
+		t.Errorf("the summary says %q", got)
 	}
-	if summary != "Your ranking: 1. Banana, 2. Apple" {
-		t.Errorf("ranking summary = %q", summary)
+	if got := js[string](b, `document.activeElement.id`); got != "error-summary" {
+		t.Errorf("focus is on %q, not the error summary", got)
 	}
-	if err := chromedp.Do(ctx, chromedp.Click(css(`button[type="submit"]`)), chromedp.WaitVisible(css(`#receipt`))); err != nil {
-		t.Fatal(err)
+	if got := js[string](b, `document.querySelector("#error-summary a").getAttribute("href")`); got != "#rank3" {
+		t.Errorf("the summary links to %q, want #rank3", got)
 	}
-	receipt, err := chromedp.Run(ctx, chromedp.Text(css(`#receipt`)))
-	if err != nil {
-		t.Fatal(err)
+	pc.check("nojs-ballot-error")
+
+	// Enter on a choice: the review, not a cast ballot.
+	b.do("mark and press Enter", chromedp.Click(css(`input[name="rank3"][value=""]`)), chromedp.Click(css(`input[name="rank1"][data-name="Cherry"]`)),
+		chromedp.Focus(css(`input[name="rank1"][data-name="Cherry"]`)), chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(css(`ol.ranking.review`)))
+	if got := b.text("h1"); got != "Check your ballot" {
+		t.Fatalf("Enter on a choice led to %q", got)
 	}
-	url, err := chromedp.Run(ctx, chromedp.Location())
-	if err != nil {
-		t.Fatal(err)
+	if got := b.text(`ol.ranking.review`); got != "1st Cherry 2nd Banana" {
+		t.Errorf("the review lists %q", got)
 	}
-	if !strings.Contains(receipt, "queued") || !strings.Contains(receipt, "Banana") || !strings.Contains(url, "/b/") {
-		t.Fatalf("after casting, at %s:\n%s", url, receipt)
+	if got := b.text(`.review-count`); got != "You ranked 2 of 3 candidates. Your ballot is not cast yet." {
+		t.Errorf("the review says %q", got)
+	}
+	b.fitsWidth("the review", 320)
+	pc.check("nojs-review")
+
+	// Change: back to the grid with the marks kept; add Apple 3rd.
+	b.do("change", chromedp.Click(css(`button[name="change"]`)), chromedp.WaitVisible(css(`fieldset#rank1`)))
+	if !js[bool](b, `document.querySelector('input[name="rank1"][data-name="Cherry"]').checked && document.querySelector('input[name="rank2"][data-name="Banana"]').checked`) {
+		t.Fatal("the marks were lost on the way back from the review")
+	}
+	b.do("add a 3rd", chromedp.Click(css(`input[name="rank3"][data-name="Apple"]`)), chromedp.Click(css(`form[data-ballot] button[type="submit"]`)),
+		chromedp.WaitVisible(css(`ol.ranking.review`)))
+	if got := b.text(`ol.ranking.review`); got != "1st Cherry 2nd Banana 3rd Apple" {
+		t.Errorf("the review lists %q", got)
+	}
+	b.do("cast", chromedp.Click(css(`form.review-actions button:not([formaction])`)), chromedp.WaitVisible(css(`#receipt-live`)))
+	if u := js[string](b, `location.pathname`); !strings.HasPrefix(u, "/b/") {
+		t.Fatalf("casting led to %s", u)
+	}
+	// Without JavaScript the receipt refreshes itself until counted.
+	b.do("counted", chromedp.WaitVisible(css(`.badge.counted`)))
+	if got := b.text(`ol.ranking`); got != "Cherry Banana Apple" {
+		t.Errorf("the receipt shows the ranking %q", got)
+	}
+	b.fitsWidth("the receipt", 320)
+}
+
+// With JavaScript, the ranking control, with the keyboard only: add, move
+// and remove candidates with Tab, Enter and Space, every change announced
+// and focus kept on the item moved; drag with the mouse as an extra; then
+// review, cast, and the receipt turning from queued to counted in place
+// (htmx, inside a live region that stays put) once the worker is back.
+func TestBrowserRankingWithKeyboard(t *testing.T) {
+	a := startApp(t)
+	electionID, ids := a.setUpElection("Apple", "Banana", "Cherry", "Damson")
+	a.stopWorker()
+	ctx := newBrowser(t, 2*time.Minute)
+	b := browserSteps{t, ctx}
+	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+	b.do("ballot", chromedp.Navigate(a.base+"/e/"+electionID), chromedp.WaitVisible(css(`[data-ranker]`)))
+	if js[int](b, `document.querySelectorAll('input[type="radio"]').length`) != 0 {
+		t.Fatal("the grid's radios are still in the form")
+	}
+	b.fitsWidth("the ranking control", 320)
+	status := func(want string) {
+		t.Helper()
+		if got := b.text(`.ranker-status`); got != want {
+			t.Errorf("announced %q, want %q", got, want)
+		}
+	}
+	ranking := func() string {
+		t.Helper()
+		return js[string](b, `Array.from(document.querySelectorAll('[data-ranker] ol li .item-name')).map(e => e.innerText.trim().replace(/\s+/g, " ")).join(", ")`)
 	}
 
-	// Mark the page, so that a full reload (the no-JavaScript fallback)
-	// would show: htmx must update the receipt in place.
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[int](`window.runoffMark = 1`)); err != nil {
-		t.Fatal(err)
+	b.tabTo("Banana Add as your 1st choice")
+	b.press(kb.Enter)
+	status("Banana added as your 1st choice.")
+	if got := b.focused(); got != "Cherry Add as your 2nd choice" {
+		t.Errorf("after adding, focus is on %q", got)
 	}
+	b.press(kb.Enter) // Cherry
+	status("Cherry added as your 2nd choice.")
+	b.tabTo("Apple Add as your 3rd choice")
+	b.press(" ")
+	if got := ranking(); got != "1st Banana, 2nd Cherry, 3rd Apple" {
+		t.Fatalf("ranking %q", got)
+	}
+	b.tabTo("Move Apple up")
+	b.press(kb.Enter)
+	status("Apple moved to 2nd.")
+	if got := b.focused(); got != "Move Apple up" {
+		t.Errorf("after moving, focus is on %q", got)
+	}
+	b.press(kb.Enter)
+	status("Apple moved to 1st.")
+	// At the top, Up is disabled: focus stays on Apple's item.
+	if got := js[string](b, `document.activeElement.dataset.id || ""`); got != ids["Apple"] {
+		t.Errorf("after moving to the top, focus is on %q", b.focused())
+	}
+	b.tabTo("Remove Cherry")
+	b.press(kb.Enter)
+	status("Cherry removed. You have ranked 2 of 4.")
+	if got := ranking(); got != "1st Apple, 2nd Banana" {
+		t.Fatalf("ranking %q", got)
+	}
+	// Dragging Banana's grip above Apple.
+	grip := func(name string) (x, y float64) {
+		t.Helper()
+		xy := js[[]float64](b, `(function () { var r = document.querySelector('[data-ranker] li[data-id="`+ids[name]+`"] .grip').getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()`)
+		return xy[0], xy[1]
+	}
+	fx, fy := grip("Banana")
+	_, ty := grip("Apple")
+	held := func(p *input.DispatchMouseEventParams) { p.Button, p.Buttons, p.ClickCount = input.MouseButtonLeft, 1, 1 }
+	b.do("drag", chromedp.MouseEvent(input.DispatchMouseEventTypeMousePressed, fx, fy, held),
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, fx, (fy+ty)/2, held),
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, fx, ty-10, held),
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseReleased, fx, ty-10, held))
+	if got := ranking(); got != "1st Banana, 2nd Apple" {
+		t.Fatalf("after dragging, ranking %q", got)
+	}
+	status("Banana moved to 1st.")
+	// The form carries the ranking in the grid's fields, and nothing else.
+	if got := js[string](b, `new URLSearchParams(new FormData(document.querySelector("form[data-ballot]"))).toString().replace(/ballot_id=[^&]*&?/, "")`); got != "rank1="+ids["Banana"]+"&rank2="+ids["Apple"] {
+		t.Errorf("the form sends %q", got)
+	}
+
+	b.tabTo("Review my ballot")
+	b.press(kb.Enter)
+	b.do("review", chromedp.WaitVisible(css(`ol.ranking.review`)))
+	if got := b.text(`ol.ranking.review`); got != "1st Banana 2nd Apple" {
+		t.Fatalf("the review lists %q", got)
+	}
+	b.tabTo("Cast my ballot")
+	b.press(kb.Enter)
+	b.do("receipt", chromedp.WaitVisible(css(`#receipt-live`)))
+	if got := b.text(`#receipt-live`); !strings.Contains(got, "queued") {
+		t.Fatalf("receipt while the worker is down: %q", got)
+	}
+	// Mark the page and the live region: a reload (the no-JavaScript
+	// fallback) or a region swapped whole would lose the marks.
+	js[bool](b, `window.runoffMark = 1; document.getElementById("receipt-live").dataset.mark = "1"; true`)
 	a.startWorker()
-	if err := chromedp.Do(ctx, chromedp.WaitVisible(css(`.badge.counted`))); err != nil {
-		t.Fatal(err)
+	b.do("counted", chromedp.WaitVisible(css(`.badge.counted`)))
+	if !js[bool](b, `window.runoffMark === 1 && document.getElementById("receipt-live").dataset.mark === "1"`) {
+		t.Fatal("the receipt was reloaded or its live region replaced")
 	}
-	receipt, err = chromedp.Run(ctx, chromedp.Text(css(`#receipt`)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	mark, err := chromedp.Run(ctx, chromedp.Evaluate[int](`window.runoffMark || 0`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(receipt, "has been counted") || mark != 1 {
-		t.Fatalf("receipt after the worker came back (mark %d):\n%s", mark, receipt)
+	if got := b.text(`ol.ranking`); got != "Banana Apple" {
+		t.Errorf("the receipt shows the ranking %q", got)
 	}
 }

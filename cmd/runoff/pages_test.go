@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
 
@@ -51,6 +52,10 @@ type pageChecker struct {
 	axe  string
 	dir  string
 	seen []string
+	// scriptsOff: the page runs without JavaScript. axe needs scripts, so
+	// they are switched on for it once the page has loaded without them
+	// (which runs none of the page's own) and off again after.
+	scriptsOff bool
 }
 
 func (pc *pageChecker) check(name string) {
@@ -70,12 +75,18 @@ func (pc *pageChecker) check(name string) {
 				t.Fatal(err)
 			}
 		}
+		if pc.scriptsOff {
+			pc.scripts(true)
+		}
 		if _, err := chromedp.Run(pc.ctx, chromedp.Evaluate[bool](pc.axe+"\n;true")); err != nil {
 			t.Fatalf("%s: loading axe: %v", name, err)
 		}
 		raw, err := chromedp.Run(pc.ctx, chromedp.Evaluate[string](`axe.run(document, {resultTypes: ["violations"]}).then(r => JSON.stringify(r))`, chromedp.EvalAwaitPromise))
 		if err != nil {
 			t.Fatalf("%s: axe: %v", name, err)
+		}
+		if pc.scriptsOff {
+			pc.scripts(false)
 		}
 		var res axeResult
 		if err := json.Unmarshal([]byte(raw), &res); err != nil {
@@ -93,6 +104,13 @@ func (pc *pageChecker) check(name string) {
 				t.Log(msg)
 			}
 		}
+	}
+}
+
+func (pc *pageChecker) scripts(on bool) {
+	pc.t.Helper()
+	if _, err := chromedp.Call(pc.ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: !on}); err != nil {
+		pc.t.Fatal(err)
 	}
 }
 
@@ -197,10 +215,17 @@ func TestPagesAccessible(t *testing.T) {
 
 	do("ballot", chromedp.Navigate(a.base+"/e/"+electionID[1]), chromedp.WaitVisible(css(`form`)))
 	pc.check("ballot")
-	do("empty ballot", chromedp.Click(css(`form[data-ballot] button[type="submit"]`)), chromedp.WaitVisible(css(`.error-summary, [role="alert"]`)))
+	// An empty ballot sent past the ranking control (which would stop it)
+	// comes back with the server's error summary.
+	do("empty ballot", chromedp.Evaluate[chromedp.Void](`HTMLFormElement.prototype.submit.call(document.querySelector("form[data-ballot]"))`),
+		chromedp.WaitVisible(css(`#error-summary`)))
 	pc.check("ballot-error")
-	do("vote", chromedp.Click(css(`input[name="rank1"][data-name="Nashville"]`)), chromedp.Click(css(`input[name="rank2"][data-name="Knoxville"]`)),
-		chromedp.Click(css(`form[data-ballot] button[type="submit"]`)), chromedp.WaitVisible(css(`.badge.counted`)))
+	do("rank", chromedp.WaitVisible(css(`[data-ranker]`)), chromedp.Click(css(`button[data-act="add"][data-name="Nashville"]`)),
+		chromedp.Click(css(`button[data-act="add"][data-name="Knoxville"]`)))
+	pc.check("ballot-ranked")
+	do("review", chromedp.Click(css(`form[data-ballot] button[type="submit"]`)), chromedp.WaitVisible(css(`ol.ranking.review`)))
+	pc.check("review")
+	do("cast", chromedp.Click(css(`form.review-actions button:not([formaction])`)), chromedp.WaitVisible(css(`.badge.counted`)))
 	pc.check("receipt")
 	do("results", chromedp.Navigate(a.base+"/e/"+electionID[1]+"/results"))
 	waitUntilText("main", "Round 1")
@@ -268,13 +293,15 @@ func TestPagesAccessible(t *testing.T) {
 	pc.check("ballot-key-wrong")
 	do("keyed ballot", chromedp.Navigate(a.base+"/e/"+keysID[1]+"?key="+key), chromedp.WaitVisible(css(`form[data-ballot]`)))
 	pc.check("ballot-keyed")
-	do("vote with a key", chromedp.Click(css(`input[name="rank1"][data-name="Ada"]`)),
-		chromedp.Click(css(`form[data-ballot] button[type="submit"]`)), chromedp.WaitVisible(css(`.badge.counted`)))
+	do("vote with a key", chromedp.Click(css(`button[data-act="add"][data-name="Ada"]`)),
+		chromedp.Click(css(`form[data-ballot] button[type="submit"]`)), chromedp.WaitVisible(css(`ol.ranking.review`)),
+		chromedp.Click(css(`form.review-actions button:not([formaction])`)), chromedp.WaitVisible(css(`.badge.counted`)))
 	firstReceipt := location()
 	do("keyed ballot again", chromedp.Navigate(a.base+"/e/"+keysID[1]+"?key="+key), chromedp.WaitVisible(css(`form[data-ballot]`)))
 	pc.check("ballot-keyed-again")
-	do("change the vote", chromedp.Click(css(`input[name="rank1"][data-name="Katy"]`)),
-		chromedp.Click(css(`form[data-ballot] button[type="submit"]`)), chromedp.WaitVisible(css(`.badge.counted`)))
+	do("change the vote", chromedp.Click(css(`button[data-act="add"][data-name="Katy"]`)),
+		chromedp.Click(css(`form[data-ballot] button[type="submit"]`)), chromedp.WaitVisible(css(`ol.ranking.review`)),
+		chromedp.Click(css(`form.review-actions button:not([formaction])`)), chromedp.WaitVisible(css(`.badge.counted`)))
 	do("replaced receipt", chromedp.Navigate(firstReceipt), chromedp.WaitVisible(css(`.badge.replaced`)))
 	pc.check("receipt-replaced")
 	do("admin list with keys", chromedp.Navigate(a.base+"/admin"), chromedp.WaitVisible(css(`main`)))
