@@ -86,4 +86,3 @@ func (s *Server) handleReceipt(w http.ResponseWriter, r *http.Request) error {
 	s.render(w, r, http.StatusOK, views.ReceiptPage(p, rc))
 	return nil
 }
-

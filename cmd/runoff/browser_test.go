@@ -259,7 +259,9 @@ func TestBrowserRankingWithKeyboard(t *testing.T) {
 	}
 	fx, fy := grip("Banana")
 	_, ty := grip("Apple")
-	held := func(p *input.DispatchMouseEventParams) { p.Button, p.Buttons, p.ClickCount = input.MouseButtonLeft, 1, 1 }
+	held := func(p *input.DispatchMouseEventParams) {
+		p.Button, p.Buttons, p.ClickCount = input.MouseButtonLeft, 1, 1
+	}
 	b.do("drag", chromedp.MouseEvent(input.DispatchMouseEventTypeMousePressed, fx, fy, held),
 		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, fx, (fy+ty)/2, held),
 		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, fx, ty-10, held),
