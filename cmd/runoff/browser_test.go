@@ -119,6 +119,16 @@ func (b browserSteps) fitsWidth(page string, width int64) {
 	b.do("viewport", chromedp.EmulateViewport(1280, 900))
 }
 
+// colorScheme makes the page prefer a dark or light colour scheme.
+func (b browserSteps) colorScheme(scheme string) {
+	b.t.Helper()
+	if _, err := chromedp.Call(b.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+		Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
+	}); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
 // Without JavaScript, the ballot is the paper-style grid: Enter in a
 // choice goes to the review, never casts; the review changes or casts;
 // a mistake is summarised, the summary takes focus and links to the rank
@@ -251,6 +261,11 @@ func TestBrowserRankingWithKeyboard(t *testing.T) {
 	if got := ranking(); got != "1st Apple, 2nd Banana" {
 		t.Fatalf("ranking %q", got)
 	}
+	// In dark mode too, nothing falls below the contrast WCAG asks for.
+	pc := &pageChecker{t: t, ctx: ctx, axe: axeSource(t), dir: os.Getenv("RUNOFF_SCREENSHOTS")}
+	b.colorScheme("dark")
+	pc.check("dark-ballot-ranked")
+	b.colorScheme("light")
 	// Dragging Banana's grip above Apple.
 	grip := func(name string) (x, y float64) {
 		t.Helper()
@@ -298,4 +313,6 @@ func TestBrowserRankingWithKeyboard(t *testing.T) {
 	if got := b.text(`ol.ranking`); got != "Banana Apple" {
 		t.Errorf("the receipt shows the ranking %q", got)
 	}
+	b.colorScheme("dark")
+	pc.check("dark-receipt")
 }
