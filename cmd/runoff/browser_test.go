@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net/url"
 	"os"
 	"os/exec"
 	"strings"
@@ -315,4 +316,36 @@ func TestBrowserRankingWithKeyboard(t *testing.T) {
 	}
 	b.colorScheme("dark")
 	pc.check("dark-receipt")
+}
+
+// An election that lets voters rank at most two: the control says so,
+// offers no third, and offers again once one is removed. Candidates'
+// descriptions are on their buttons.
+func TestBrowserRankingLimit(t *testing.T) {
+	a := startApp(t)
+	electionID, _ := a.setUpElectionWith(url.Values{"max_ranks": {"2"}}, "Ada | Wrote the first program", "Grace", "Katy")
+	ctx := newBrowser(t, time.Minute)
+	b := browserSteps{t, ctx}
+	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+	b.do("ballot", chromedp.Navigate(a.base+"/e/"+electionID), chromedp.WaitVisible(css(`[data-ranker]`)))
+	if got := b.text(`button[data-act="add"][data-name="Ada"]`); got != "Ada Wrote the first program Add as your 1st choice" {
+		t.Errorf("Ada's button says %q", got)
+	}
+	b.do("rank two", chromedp.Click(css(`button[data-act="add"][data-name="Ada"]`)), chromedp.Click(css(`button[data-act="add"][data-name="Katy"]`)))
+	if got := b.text(`#ranker-ranked`); got != "Your ranking (2 of 2 allowed)" {
+		t.Errorf("the heading says %q", got)
+	}
+	if got := b.text(`#ranker-offered-hint`); got != "You have ranked the most this election allows (2). Remove someone to rank another." {
+		t.Errorf("the hint says %q", got)
+	}
+	if !js[bool](b, `document.querySelector('button[data-act="add"][data-name="Grace"]').disabled`) {
+		t.Error("a third candidate can still be added")
+	}
+	b.do("remove one", chromedp.Click(css(`button[aria-label="Remove Ada"]`)))
+	if js[bool](b, `document.querySelector('button[data-act="add"][data-name="Grace"]').disabled`) {
+		t.Error("after a removal, Grace still cannot be added")
+	}
+	if got := b.text(`.ranker-status`); got != "Ada removed. You have ranked 1 of 3." {
+		t.Errorf("announced %q", got)
+	}
 }

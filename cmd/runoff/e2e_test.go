@@ -171,11 +171,22 @@ var optionRE = regexp.MustCompile(`name="rank1" value="([0-9a-f-]{36})" data-nam
 // off the public ballot.
 func (a *app) setUpElection(names ...string) (electionID string, ids map[string]string) {
 	a.t.Helper()
+	return a.setUpElectionWith(nil, names...)
+}
+
+// setUpElectionWith is setUpElection with more of the election's settings
+// (form fields); a name may carry a description ("Name | about them").
+func (a *app) setUpElectionWith(settings url.Values, names ...string) (electionID string, ids map[string]string) {
+	a.t.Helper()
 	org := browser()
 	if code, loc := a.post(org, "/signup", url.Values{"email": {"org@example.org"}, "password": {"correct horse battery"}}); code != 303 || loc != "/admin" {
 		a.t.Fatalf("signup: %d %s", code, loc)
 	}
-	code, loc := a.post(org, "/admin/elections", url.Values{"title": {"Capital"}, "candidates": {strings.Join(names, "\n")}, "seats": {"1"}})
+	form := url.Values{"title": {"Capital"}, "candidates": {strings.Join(names, "\n")}, "seats": {"1"}}
+	for k, v := range settings {
+		form[k] = v
+	}
+	code, loc := a.post(org, "/admin/elections", form)
 	if code != 303 || !strings.HasPrefix(loc, "/admin/elections/") {
 		a.t.Fatalf("create election: %d %s", code, loc)
 	}
