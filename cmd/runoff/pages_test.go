@@ -220,7 +220,7 @@ func TestPagesAccessible(t *testing.T) {
 	do("empty ballot", chromedp.Evaluate[chromedp.Void](`HTMLFormElement.prototype.submit.call(document.querySelector("form[data-ballot]"))`),
 		chromedp.WaitVisible(css(`#error-summary`)))
 	pc.check("ballot-error")
-	do("rank", chromedp.WaitVisible(css(`[data-ranker]`)), chromedp.Click(css(`button[data-act="add"][data-name="Nashville"]`)),
+	do("rank", chromedp.Navigate(a.base+"/e/"+electionID[1]), chromedp.WaitVisible(css(`[data-ranker]`)), chromedp.Click(css(`button[data-act="add"][data-name="Nashville"]`)),
 		chromedp.Click(css(`button[data-act="add"][data-name="Knoxville"]`)))
 	pc.check("ballot-ranked")
 	do("review", chromedp.Click(css(`form[data-ballot] button[type="submit"]`)), chromedp.WaitVisible(css(`ol.ranking.review`)))
