@@ -23,7 +23,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"path"
+	"path/filepath"
 	"strings"
 )
 
@@ -37,30 +40,51 @@ type xlsxCell struct {
 
 // xlsxWorkbook is an open workbook.
 type xlsxWorkbook struct {
-	zr      *zip.ReadCloser
+	zr      *zip.Reader
+	closer  io.Closer
 	sheet   *zip.File
 	Shared  []string
 	sheetNm string
 }
 
 func openXLSX(name string) (*xlsxWorkbook, error) {
-	zr, err := zip.OpenReader(name)
+	return openXLSXFS(os.DirFS(filepath.Dir(name)), filepath.Base(name))
+}
+
+// openXLSXFS opens a workbook kept in fsys, whose files must allow random
+// access (io.ReaderAt), as files on disk and uploads held in memory do.
+func openXLSXFS(fsys fs.FS, name string) (*xlsxWorkbook, error) {
+	f, err := fsys.Open(name)
 	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	ra, ok := f.(io.ReaderAt)
+	if err != nil || !ok {
+		f.Close()
+		return nil, fmt.Errorf("%s: cannot be read as a workbook (no random access)", name)
+	}
+	zr, err := zip.NewReader(ra, st.Size())
+	if err == nil {
+		err = checkZip(zr)
+	}
+	if err != nil {
+		f.Close()
 		return nil, fmt.Errorf("not an .xlsx workbook (a zip archive): %w", err)
 	}
-	w := &xlsxWorkbook{zr: zr}
+	w := &xlsxWorkbook{zr: zr, closer: f}
 	if err := w.findFirstSheet(); err != nil {
-		zr.Close()
+		f.Close()
 		return nil, err
 	}
 	if err := w.readSharedStrings(); err != nil {
-		zr.Close()
+		f.Close()
 		return nil, err
 	}
 	return w, nil
 }
 
-func (w *xlsxWorkbook) Close() error { return w.zr.Close() }
+func (w *xlsxWorkbook) Close() error { return w.closer.Close() }
 
 func (w *xlsxWorkbook) file(name string) *zip.File {
 	for _, f := range w.zr.File {
