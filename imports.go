@@ -60,13 +60,32 @@ func ImportedBallotID(importID uuid.UUID, row int) uuid.UUID {
 	return uuid.NewSHA1(importID, []byte(strconv.Itoa(row)))
 }
 
-// ImportError locates a mistake in a ballot file.
+// ImportError locates a mistake in a ballot file: by its line in a CSV
+// file, by where the format allows in a vendor's export (a row, a record,
+// a file of a zip), or nowhere for the file as a whole.
 type ImportError struct {
-	Line    int // 1-based line of the file (the header is line 1)
+	Line    int    // 1-based line of a CSV file (the header is line 1), or 0
+	Where   string // where in a vendor's export, as its reader names it
 	Message string
 }
 
-func (e *ImportError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Message) }
+func (e *ImportError) Error() string {
+	if p := e.Place(); p != "" {
+		return p + ": " + e.Message
+	}
+	return e.Message
+}
+
+// Place says where the mistake is, in words, or "" for the whole file.
+func (e *ImportError) Place() string {
+	switch {
+	case e.Where != "":
+		return e.Where
+	case e.Line > 0:
+		return fmt.Sprintf("line %d of the file", e.Line)
+	}
+	return ""
+}
 
 // ParseBallotFile reads a file of paper ballots for an election, in either
 // of two layouts: the one runoff tabulate reads (a header rank1, rank2, …
