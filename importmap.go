@@ -60,6 +60,14 @@ type FileContest struct {
 	Candidates []string
 }
 
+// ImportOptions are what the organizer adds to a file on the import form:
+// the map of names in the file to candidates (ParseNameMap), and which
+// contest of an export to import ("" to let ChooseContest pick).
+type ImportOptions struct {
+	Names   map[string]uuid.UUID
+	Contest string
+}
+
 // ImportSummary says what an import made of a file.
 type ImportSummary struct {
 	Format    string // the file's format in words ("ES&S workbook"); "" for Runoff's CSV

@@ -587,10 +587,10 @@ func (x *Export) Read(contestID string, fn func(CastRecord) error) (err error) {
 		return fromFn.err
 	case errors.Is(err, errNoRecords):
 		return fmt.Errorf("%s: no cast vote records for the contest %q", x.src.Path, contestID)
-	case err != nil:
-		return fmt.Errorf("%s: %w", x.src.Path, err)
+	case err != nil && (src.Provider == ProviderDominion || src.Provider == ProviderHart):
+		return fmt.Errorf("%s: %w", x.src.Path, err) // the readers name the file inside
 	}
-	return nil
+	return err // the readers name the file
 }
 
 // callerError carries an error of Read's fn through the readers.
