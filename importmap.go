@@ -220,6 +220,10 @@ type RecordMapper struct {
 	unknown map[string]*unknownName
 	order   []string
 	err     error
+	// seen caches each name as the file writes it: nameKey is costly, and
+	// a file writes the same few names again and again.
+	seen map[string]uuid.UUID
+	ids  []uuid.UUID // a rank's marks, reused
 }
 
 type unknownName struct {
@@ -239,7 +243,7 @@ func NewRecordMapper(e *Election, names map[string]uuid.UUID) *RecordMapper {
 	if limit <= 0 || limit > len(e.Candidates) {
 		limit = len(e.Candidates)
 	}
-	return &RecordMapper{e: e, byName: byName, limit: limit, unknown: map[string]*unknownName{}}
+	return &RecordMapper{e: e, byName: byName, limit: limit, unknown: map[string]*unknownName{}, seen: map[string]uuid.UUID{}}
 }
 
 // Add maps the next record of the file.
@@ -248,18 +252,23 @@ func (m *RecordMapper) Add(rec CastRecord) {
 	row := m.summary.Records
 	var ranking []uuid.UUID
 	var over, repeat, past bool
-	seen := map[uuid.UUID]bool{}
 	for _, rk := range rec.Ranks {
 		if rk.Rank > m.limit {
 			past = past || rk.Overvote || len(rk.Names) > 0
 			continue
 		}
-		var ids []uuid.UUID
+		ids := m.ids[:0]
 		for _, n := range rk.Names {
 			if strings.TrimSpace(n) == "" {
 				continue
 			}
-			id, ok := m.byName[nameKey(n)]
+			id, ok := m.seen[n]
+			if !ok {
+				id, ok = m.byName[nameKey(n)]
+				if ok && len(m.seen) < 10_000 {
+					m.seen[n] = id
+				}
+			}
 			if !ok {
 				m.noteUnknown(n, rec.Where)
 				continue
@@ -272,12 +281,12 @@ func (m *RecordMapper) Add(rec CastRecord) {
 		case rk.Overvote || len(ids) > 1:
 			over = true
 		case len(ids) == 0:
-		case seen[ids[0]]:
+		case containsID(ranking, ids[0]):
 			repeat = true
 		default:
-			seen[ids[0]] = true
 			ranking = append(ranking, ids[0])
 		}
+		m.ids = ids
 	}
 	if over {
 		m.summary.Overvotes++

@@ -70,8 +70,11 @@ type ImportError struct {
 }
 
 func (e *ImportError) Error() string {
-	if p := e.Place(); p != "" {
-		return p + ": " + e.Message
+	switch {
+	case e.Where != "":
+		return e.Where + ": " + e.Message
+	case e.Line > 0:
+		return fmt.Sprintf("line %d: %s", e.Line, e.Message)
 	}
 	return e.Message
 }
@@ -94,6 +97,13 @@ func (e *ImportError) Place() string {
 // valid ballot for this election; the first mistake is returned with its
 // line, and nothing of the file is to be stored.
 func ParseBallotFile(e *Election, data []byte) ([]ImportedBallot, error) {
+	return ParseBallotFileNamed(e, data, nil)
+}
+
+// ParseBallotFileNamed is ParseBallotFile with the organizer's map of
+// names in the file to candidates (ParseNameMap) applied to the header and
+// the cells, as to a voting system's export.
+func ParseBallotFileNamed(e *Election, data []byte, names map[string]uuid.UUID) ([]ImportedBallot, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	r := csv.NewReader(bytes.NewReader(data))
 	r.FieldsPerRecord = -1
@@ -104,9 +114,9 @@ func ParseBallotFile(e *Election, data []byte) ([]ImportedBallot, error) {
 	if err != nil {
 		return nil, csvError(err)
 	}
-	byName := make(map[string]uuid.UUID, len(e.Candidates))
-	for _, c := range e.Candidates {
-		byName[nameKey(c.Name)] = c.ID
+	byName := candidateKeys(e)
+	for k, id := range names {
+		byName[k] = id
 	}
 	read, err := layout(header, byName, e)
 	if err != nil {

@@ -110,6 +110,13 @@ func OpenExport(fileName string, data []byte) (x *Export, err error) {
 		return openZipExport(fileName, data)
 	case ext == ".xlsx" || ext == ".zip":
 		return nil, fmt.Errorf("%s: the name ends in %s, but the file is not a zip archive (an .xlsx workbook is one); export it again", fileName, ext)
+	case ext == ".csv" || ext == ".txt":
+		// A CSV is a Clear Ballot export or not an export: a header that
+		// happens to start with { or < is still a CSV header.
+		if isClearBallot(body) {
+			return openSingle(fileName, data, ProviderClearBallot, FormatClearBallot, ".csv")
+		}
+		return nil, ErrNotExport
 	case bytes.HasPrefix(trimmed, []byte("{")):
 		head := trimmed[:min(len(trimmed), 4096)]
 		if bytes.Contains(head, []byte(`"Sessions"`)) || bytes.Contains(head, []byte(`"Version"`)) && !bytes.Contains(head, []byte(`"CVR`)) {

@@ -20,7 +20,7 @@ func (ballotFiles) Read(ctx context.Context, e *runoff.Election, fileName string
 	x, err := rcv.OpenExport(fileName, data)
 	switch {
 	case errors.Is(err, rcv.ErrNotExport):
-		ballots, err := runoff.ParseBallotFile(e, data)
+		ballots, err := runoff.ParseBallotFileNamed(e, data, opt.Names)
 		return ballots, runoff.ImportSummary{Records: len(ballots), Imported: len(ballots)}, err
 	case err != nil:
 		return nil, runoff.ImportSummary{}, &runoff.ImportError{Message: "The file could not be read: " + err.Error() + "."}
@@ -34,13 +34,14 @@ func (ballotFiles) Read(ctx context.Context, e *runoff.Election, fileName string
 		return nil, runoff.ImportSummary{}, err
 	}
 	m := runoff.NewRecordMapper(e, opt.Names)
+	var rec runoff.CastRecord // reused: Add keeps nothing of it
 	err = x.Read(contests[i].ID, func(r rcv.CastRecord) error {
 		if err := ctx.Err(); err != nil {
 			return err // the organizer left
 		}
-		rec := runoff.CastRecord{Where: r.Where, Ranks: make([]runoff.CastRank, len(r.Ranks))}
-		for k, rk := range r.Ranks {
-			rec.Ranks[k] = runoff.CastRank(rk)
+		rec.Where, rec.Ranks = r.Where, rec.Ranks[:0]
+		for _, rk := range r.Ranks {
+			rec.Ranks = append(rec.Ranks, runoff.CastRank(rk))
 		}
 		m.Add(rec)
 		return nil
