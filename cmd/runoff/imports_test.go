@@ -108,6 +108,38 @@ func TestBallotFiles(t *testing.T) {
 		t.Errorf("Dominion without the map: %v", err)
 	}
 
+	// A CDF report, a Clear Ballot CSV, a Hart export: in the Hart
+	// export's many contests, the one whose candidates are the election's
+	// is found; its write-in option has no name, only a code, mapped here.
+	for _, tc := range []struct {
+		name, path string
+		candidates []string
+		names      string
+		records    int
+	}{
+		{"cvr.json", "test_set_8_multi_cdf/test_set_8_multi_cdf_cvr_1.json", []string{"Candidate A Name", "Candidate B Name", "Candidate C Name", "Candidate D Name"}, "", 12},
+		{"clear.csv", "clear_ballot_with_inline_comma/clear_ballot_with_inline_comma_cvr.csv", []string{"Simone test Rede", "Lisa Simpson", "Write-ins"}, "Write-in-28 = Write-ins", 178},
+		{"hart.zip", "", []string{"Tony Hernandez", "Betty McCollum", "April King", "Bev Scalze", "Russ Bertsch", "Barb Yarusso", "Steve Carlson", "Write-ins"},
+			"99cefa84-bad0-4d6b-a916-e606bd43f9cd = Write-ins", 0},
+	} {
+		data := zipFolder(t, nativeCases+"_shared/hart_cvr_archive", "cvrs/")
+		if tc.path != "" {
+			data, _ = os.ReadFile(nativeCases + tc.path)
+		}
+		el := testElection(tc.candidates...)
+		names, err := runoff.ParseNameMap(el, tc.names)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ballots, sum, err := ballotFiles{}.Read(ctx, el, tc.name, data, runoff.ImportOptions{Names: names})
+		if err != nil || len(ballots) == 0 || (tc.records > 0 && sum.Records != tc.records) {
+			t.Errorf("%s: %d ballots, %+v, %v", tc.name, len(ballots), sum, err)
+		}
+		if tc.name == "hart.zip" && sum.Contest != "CEDAR PARK SCHOOL BOARD" {
+			t.Errorf("Hart: contest %q", sum.Contest)
+		}
+	}
+
 	// A broken file is an ImportError; Runoff's CSV still reads.
 	if _, _, err := (ballotFiles{}).Read(ctx, e, "x.zip", workbook[:1000], runoff.ImportOptions{}); !errors.As(err, &ie) || !strings.Contains(ie.Message, "could not be read") {
 		t.Errorf("a cut workbook: %v", err)
