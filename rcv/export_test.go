@@ -225,6 +225,20 @@ func TestOpenExportRefuses(t *testing.T) {
 			zw.Close()
 			return buf.Bytes()
 		}(), "at most 200000"},
+		{"strings.xlsx", func() []byte {
+			var buf bytes.Buffer
+			zw := zip.NewWriter(&buf)
+			w, _ := zw.Create("xl/workbook.xml")
+			w.Write([]byte(`<workbook xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="s" r:id="r1"/></sheets></workbook>`))
+			w, _ = zw.Create("xl/_rels/workbook.xml.rels")
+			w.Write([]byte(`<Relationships><Relationship Id="r1" Target="worksheets/sheet1.xml"/></Relationships>`))
+			w, _ = zw.Create("xl/worksheets/sheet1.xml")
+			w.Write([]byte(`<worksheet/>`))
+			w, _ = zw.CreateRaw(&zip.FileHeader{Name: "xl/sharedStrings.xml", Method: zip.Store, UncompressedSize64: MaxExportPart + 1, CompressedSize64: 4})
+			w.Write([]byte("<a/>"))
+			zw.Close()
+			return buf.Bytes()
+		}(), "at most 256 MB of shared strings"},
 		{"x.xlsx", []byte("not a zip"), "not a zip archive"},
 		{"one.json", []byte(`{"Version":"5.10","ElectionId":"x","Sessions":[]}`), "one file of a Dominion export"},
 		{"ballot.xml", []byte(`<?xml version="1.0"?><Cvr xmlns="http://tempuri.org/CVRDesign.xsd"><Contests/></Cvr>`), "one ballot of a Hart export"},

@@ -64,10 +64,9 @@ func openXLSXFS(fsys fs.FS, name string) (*xlsxWorkbook, error) {
 		f.Close()
 		return nil, fmt.Errorf("%s: cannot be read as a workbook (no random access)", name)
 	}
+	// An upload's limits were checked when it was opened (checkZip); a
+	// workbook on disk for --config may be as large as the office's.
 	zr, err := zip.NewReader(ra, st.Size())
-	if err == nil {
-		err = checkZip(zr)
-	}
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("not an .xlsx workbook (a zip archive): %w", err)
@@ -162,6 +161,11 @@ func (w *xlsxWorkbook) readSharedStrings() error {
 	f := w.file("xl/sharedStrings.xml")
 	if f == nil {
 		return nil // a workbook without shared strings
+	}
+	// The table is held whole; a CVR workbook's is small (names and
+	// labels), so a huge one is refused rather than filling memory.
+	if f.UncompressedSize64 > MaxExportPart {
+		return fmt.Errorf("workbook part %s unpacks to %d MB; Runoff reads at most %d MB of shared strings", f.Name, f.UncompressedSize64>>20, MaxExportPart>>20)
 	}
 	rc, err := f.Open()
 	if err != nil {
