@@ -108,6 +108,8 @@ func OpenExport(fileName string, data []byte) (x *Export, err error) {
 	switch {
 	case bytes.HasPrefix(data, []byte("PK\x03\x04")) || bytes.HasPrefix(data, []byte("PK\x05\x06")):
 		return openZipExport(fileName, data)
+	case ext == ".xls" || bytes.HasPrefix(data, []byte("\xd0\xcf\x11\xe0")):
+		return nil, fmt.Errorf("%s is an Excel 97–2003 workbook (.xls); save it as an .xlsx workbook and import that", fileName)
 	case ext == ".xlsx" || ext == ".zip":
 		return nil, fmt.Errorf("%s: the name ends in %s, but the file is not a zip archive (an .xlsx workbook is one); export it again", fileName, ext)
 	case ext == ".csv" || ext == ".txt":

@@ -240,6 +240,7 @@ func TestOpenExportRefuses(t *testing.T) {
 			return buf.Bytes()
 		}(), "at most 256 MB of shared strings"},
 		{"x.xlsx", []byte("not a zip"), "not a zip archive"},
+		{"old.xls", []byte("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"), "save it as an .xlsx workbook"},
 		{"one.json", []byte(`{"Version":"5.10","ElectionId":"x","Sessions":[]}`), "one file of a Dominion export"},
 		{"ballot.xml", []byte(`<?xml version="1.0"?><Cvr xmlns="http://tempuri.org/CVRDesign.xsd"><Contests/></Cvr>`), "one ballot of a Hart export"},
 		{"empty.zip", func() []byte {
