@@ -35,6 +35,13 @@ import (
 //     ballot ranks somebody, so it is not imported, and the import says
 //     how many there were.
 //
+// The organizer may also map a name to "-": its marks are passed over like
+// a skipped rank. That is for write-ins ("UWI", Dominion's "(undeclared)")
+// in an election without a write-in candidate, which once open cannot
+// gain one: a write-in is a vote for nobody on this election's ballot.
+// (RCTab, counting undeclared write-ins, eliminates them first, so every
+// round after the first is the same; the first round shows no write-ins.)
+//
 // The import's summary counts the records each rule touched, so the
 // organizer sees what was made of the file.
 
@@ -78,6 +85,7 @@ type ImportSummary struct {
 	Overvotes int // records with an overvoted rank, passed over
 	Repeats   int // records ranking a candidate twice; the later rank passed over
 	PastLimit int // records with marks past the ranks the election counts, left out
+	Passed    int // records with a mark of a name mapped to "-", passed over
 }
 
 // Notes are the summary's sentences for the organizer, beyond the count.
@@ -91,6 +99,9 @@ func (s ImportSummary) Notes(maxRanks int) []string {
 	}
 	if s.Repeats > 0 {
 		notes = append(notes, fmt.Sprintf("%s ranked a candidate more than once: the later ranks were passed over.", plural(s.Repeats, "ballot")))
+	}
+	if s.Passed > 0 {
+		notes = append(notes, fmt.Sprintf("%s marked a name you chose to pass over (mapped to -): those marks were passed over like skipped ranks.", plural(s.Passed, "ballot")))
 	}
 	if s.PastLimit > 0 {
 		notes = append(notes, fmt.Sprintf("%s marked ranks past the %d this election counts: those marks were left out.", plural(s.PastLimit, "ballot"), maxRanks))
@@ -108,9 +119,14 @@ func wasWere(n int) string {
 // MaxNameMap bounds the import form's map of names.
 const MaxNameMap = 500
 
+// PassOver is what ParseNameMap maps a name to when its marks are to be
+// passed over ("Name in the file = -").
+var PassOver = uuid.Nil
+
 // ParseNameMap reads the import form's map of names in a file to the
-// election's candidates, one a line: "Name in the file = Candidate".
-// Empty lines are ignored. It returns the map keyed by how names compare.
+// election's candidates, one a line: "Name in the file = Candidate", or
+// "Name in the file = -" to pass its marks over (PassOver). Empty lines
+// are ignored. It returns the map keyed by how names compare.
 func ParseNameMap(e *Election, text string) (map[string]uuid.UUID, error) {
 	byName := candidateKeys(e)
 	out := map[string]uuid.UUID{}
@@ -134,11 +150,14 @@ func ParseNameMap(e *Election, text string) (map[string]uuid.UUID, error) {
 		from, to = strings.TrimSpace(from), strings.TrimSpace(to)
 		switch {
 		case !ok || from == "" || to == "":
-			return nil, bad(fmt.Sprintf("write the name as the file has it, then = and the candidate, like %q.", "Brennan, Michael F. = Michael Brennan"))
+			return nil, bad(fmt.Sprintf("write the name as the file has it, then = and the candidate (or - to pass its marks over), like %q.", "Brennan, Michael F. = Michael Brennan"))
 		case hidden(from, false) || hidden(to, false):
 			return nil, bad("it holds an invisible or direction-changing character; type it plainly.")
 		}
 		id, known := byName[nameKey(to)]
+		if to == "-" {
+			id, known = PassOver, true
+		}
 		if !known {
 			return nil, bad(fmt.Sprintf("%q is not a candidate of this election (its candidates: %s).", to, strings.Join(e.CandidateNames(), ", ")))
 		}
@@ -251,7 +270,7 @@ func (m *RecordMapper) Add(rec CastRecord) {
 	m.summary.Records++
 	row := m.summary.Records
 	var ranking []uuid.UUID
-	var over, repeat, past bool
+	var over, repeat, past, passed bool
 	for _, rk := range rec.Ranks {
 		if rk.Rank > m.limit {
 			past = past || rk.Overvote || len(rk.Names) > 0
@@ -271,6 +290,10 @@ func (m *RecordMapper) Add(rec CastRecord) {
 			}
 			if !ok {
 				m.noteUnknown(n, rec.Where)
+				continue
+			}
+			if id == PassOver {
+				passed = true
 				continue
 			}
 			if !containsID(ids, id) {
@@ -296,6 +319,9 @@ func (m *RecordMapper) Add(rec CastRecord) {
 	}
 	if past {
 		m.summary.PastLimit++
+	}
+	if passed {
+		m.summary.Passed++
 	}
 	if len(ranking) == 0 {
 		m.summary.Blank++
@@ -344,9 +370,9 @@ func (m *RecordMapper) Result() ([]ImportedBallot, ImportSummary, error) {
 			parts = append(parts, fmt.Sprintf("%q (%s, first at %s)", u.name, plural(u.count, "time"), u.first))
 		}
 		example := m.unknown[m.order[0]].name
-		return nil, s, &ImportError{Message: fmt.Sprintf("The file names %s that this election does not have: %s. If %s one of the candidates under another name, map %s under “Names in the file”, one a line, like “%s = %s”. This election's candidates: %s.",
+		return nil, s, &ImportError{Message: fmt.Sprintf("The file names %s that this election does not have: %s. If %s one of the candidates under another name, map %s under “Names in the file”, one a line, like “%s = %s”; to pass a name's marks over as skipped ranks (a write-in, say), map it to -, like “%s = -”. This election's candidates: %s.",
 			pluralWord(len(m.order), "a candidate", "candidates"), strings.Join(parts, "; "), pluralWord(len(m.order), "it is", "they are"), pluralWord(len(m.order), "it", "each"),
-			example, m.e.Candidates[0].Name, strings.Join(m.e.CandidateNames(), ", "))}
+			example, m.e.Candidates[0].Name, example, strings.Join(m.e.CandidateNames(), ", "))}
 	}
 	if m.err != nil {
 		return nil, s, m.err

@@ -98,9 +98,21 @@ func TestRecordMapperUnknownNames(t *testing.T) {
 	m.Add(rec("p.xlsx row 3", "Bob", "UWI"))
 	_, _, err := m.Result()
 	var ie *runoff.ImportError
-	want := `The file names candidates that this election does not have: "UWI" (2 times, first at p.xlsx row 2); "Bob" (1 time, first at p.xlsx row 3). If they are one of the candidates under another name, map each under “Names in the file”, one a line, like “UWI = Ada”. This election's candidates: Ada, Grace.`
+	want := `The file names candidates that this election does not have: "UWI" (2 times, first at p.xlsx row 2); "Bob" (1 time, first at p.xlsx row 3). If they are one of the candidates under another name, map each under “Names in the file”, one a line, like “UWI = Ada”; to pass a name's marks over as skipped ranks (a write-in, say), map it to -, like “UWI = -”. This election's candidates: Ada, Grace.`
 	if !errors.As(err, &ie) || ie.Message != want {
 		t.Errorf("got %v\nwant %s", err, want)
+	}
+	// Mapped to "-", a name's marks are passed over like skipped ranks.
+	names, err := runoff.ParseNameMap(e, "UWI = -\nBob=Grace")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m = runoff.NewRecordMapper(e, names)
+	m.Add(rec("p.xlsx row 2", "Ada", "UWI"))
+	m.Add(rec("p.xlsx row 3", "UWI", "Bob"))
+	ballots, s, err := m.Result()
+	if err != nil || len(ballots) != 2 || rankingNames(e, ballots[1].Ranking) != "Grace" || s.Passed != 2 {
+		t.Errorf("UWI passed over: %d ballots, %+v, %v", len(ballots), s, err)
 	}
 	m = runoff.NewRecordMapper(e, nil)
 	m.Add(rec("r1"))

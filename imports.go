@@ -183,6 +183,9 @@ func layout(header []string, byName map[string]uuid.UUID, e *Election) (func([]s
 					name = name[1:] // as Runoff's export neutralises formulas
 				}
 				id, ok := byName[nameKey(name)]
+				if ok && id == PassOver {
+					continue // mapped to "-": as a skipped rank
+				}
 				if !ok {
 					if strings.Contains(name, "|") || strings.EqualFold(name, "overvote") {
 						return nil, fmt.Sprintf("Rank %d marks more than one candidate (an overvote), which Runoff does not count; leave that rank empty instead.", i+1)
@@ -201,7 +204,7 @@ func layout(header []string, byName map[string]uuid.UUID, e *Election) (func([]s
 		switch {
 		case !ok:
 			return nil, &ImportError{Line: 1, Message: fmt.Sprintf("The header's column %d, %q, is neither rank%d nor a candidate of this election. Use rank1, rank2, … with names in the cells, or the candidates' names with rank numbers in the cells.", i+1, h, i+1)}
-		case seen[id]:
+		case seen[id] && id != PassOver:
 			return nil, &ImportError{Line: 1, Message: fmt.Sprintf("The header names %q twice.", h)}
 		}
 		seen[id], cols[i] = true, id
@@ -214,12 +217,13 @@ func layout(header []string, byName map[string]uuid.UUID, e *Election) (func([]s
 		maxRank := 0
 		for i, cell := range rec {
 			v := strings.TrimSpace(cell)
-			if v == "" {
+			if v == "" || cols[i] == PassOver {
 				continue
 			}
 			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 || n > len(e.Candidates) {
-				return nil, fmt.Sprintf("%s's cell holds %q; write a rank number from 1 to %d, or leave it empty.", header[i], v, len(e.Candidates))
+			top := max(len(e.Candidates), len(header)) // with columns passed over, ranks may run past the candidates
+			if err != nil || n < 1 || n > top {
+				return nil, fmt.Sprintf("%s's cell holds %q; write a rank number from 1 to %d, or leave it empty.", header[i], v, top)
 			}
 			if _, dup := byRank[n]; dup {
 				return nil, fmt.Sprintf("Two candidates are ranked %s (an overvote), which Runoff does not count.", Ordinal(n))

@@ -110,7 +110,7 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) error {
 	if summary.Contest != "" {
 		q.Set("contest", summary.Contest)
 	}
-	for k, n := range map[string]int{"blank": summary.Blank, "over": summary.Overvotes, "repeat": summary.Repeats, "past": summary.PastLimit} {
+	for k, n := range map[string]int{"blank": summary.Blank, "over": summary.Overvotes, "repeat": summary.Repeats, "past": summary.PastLimit, "passed": summary.Passed} {
 		if n > 0 {
 			q.Set(k, strconv.Itoa(n))
 		}
@@ -126,7 +126,7 @@ func importSummary(q url.Values) runoff.ImportSummary {
 		v, _ := strconv.Atoi(q.Get(k))
 		return max(v, 0)
 	}
-	return runoff.ImportSummary{Format: q.Get("format"), Contest: q.Get("contest"), Blank: n("blank"), Overvotes: n("over"), Repeats: n("repeat"), PastLimit: n("past")}
+	return runoff.ImportSummary{Format: q.Get("format"), Contest: q.Get("contest"), Blank: n("blank"), Overvotes: n("over"), Repeats: n("repeat"), PastLimit: n("past"), Passed: n("passed")}
 }
 
 // handleImportProgress follows an import until every ballot is stored.

@@ -1529,7 +1529,7 @@ func ElectionAdminBody(e ElectionAdmin) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 126, "\" enctype=\"multipart/form-data\"><label for=\"file\">File of ballots</label> <input type=\"file\" id=\"file\" name=\"file\" accept=\".csv,text/csv,.xlsx,.json,.xml,.zip\" required> <label for=\"import-names\">Names in the file (optional)</label><p class=\"hint\" id=\"import-names-hint\">If the file writes a candidate's name differently, or a voting system's code for them, map it here, one a line: the name as the file has it, then <code>=</code>, then the candidate's name here. For example: <code>Brennan, Michael F. = Michael Brennan</code>.</p>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 126, "\" enctype=\"multipart/form-data\"><label for=\"file\">File of ballots</label> <input type=\"file\" id=\"file\" name=\"file\" accept=\".csv,text/csv,.xlsx,.json,.xml,.zip\" required> <label for=\"import-names\">Names in the file (optional)</label><p class=\"hint\" id=\"import-names-hint\">If the file writes a candidate's name differently, or a voting system's code for them, map it here, one a line: the name as the file has it, then <code>=</code>, then the candidate's name here. For example: <code>Brennan, Michael F. = Michael Brennan</code>. To pass a name's marks over like skipped ranks (write-ins, when this election has no write-in candidate), map it to <code>-</code>, like <code>UWI = -</code>.</p>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
