@@ -39,8 +39,9 @@ import (
 // a skipped rank. That is for write-ins ("UWI", Dominion's "(undeclared)")
 // in an election without a write-in candidate, which once open cannot
 // gain one: a write-in is a vote for nobody on this election's ballot.
-// (RCTab, counting undeclared write-ins, eliminates them first, so every
-// round after the first is the same; the first round shows no write-ins.)
+// (RCTab, counting undeclared write-ins, eliminates them in its first
+// round, so its rounds from the second on are the import's from the
+// first.)
 //
 // The import's summary counts the records each rule touched, so the
 // organizer sees what was made of the file.

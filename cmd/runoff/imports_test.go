@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +25,7 @@ import (
 	"github.com/runoff-vote/runoff"
 	"github.com/runoff-vote/runoff/rabbitmq/rabbitmqtest"
 	"github.com/runoff-vote/runoff/rcv"
+	"github.com/runoff-vote/runoff/worker"
 )
 
 const nativeCases = "../../rcv/testdata/rctab-native/"
@@ -289,5 +291,87 @@ func TestImportVendorFilesEndToEnd(t *testing.T) {
 				t.Errorf("%d imported of %d records with %d undervotes", n, total, under)
 			}
 		})
+	}
+}
+
+// Write-ins passed over ("(undeclared) = -") in an election without a
+// write-in candidate: RCTab, counting undeclared write-ins under the same
+// rules, eliminates them in its first round, and from its second round on
+// its tallies are this import's, round for round from the first.
+func TestWriteInsPassedOver(t *testing.T) {
+	ak := testElection(alaska[:8]...)
+	names, err := runoff.ParseNameMap(ak, "(undeclared) = -")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ballots, sum, err := ballotFiles{}.Read(context.Background(), ak, "alaska.zip",
+		zipFolder(t, nativeCases+"_shared/dominion_alaska/alaska_input_data", ""), runoff.ImportOptions{Names: names})
+	if err != nil || sum.Passed == 0 {
+		t.Fatalf("%+v %v", sum, err)
+	}
+	index := map[uuid.UUID]int{}
+	for i, c := range ak.Candidates {
+		index[c.ID] = i
+	}
+	var rb []rcv.Ballot
+	for _, b := range ballots {
+		var idx []int
+		for _, id := range b.Ranking {
+			idx = append(idx, index[id])
+		}
+		rb = append(rb, rcv.Ranking(1, idx...))
+	}
+	rules := worker.CountRules(ak)
+	imported, err := rcv.Tabulate(rules, rb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same export through --config, write-ins as RCTab counts them.
+	rulesJSON, _ := json.Marshal(rules)
+	var rulesMap map[string]any
+	json.Unmarshal(rulesJSON, &rulesMap)
+	abs, _ := filepath.Abs(nativeCases + "_shared/dominion_alaska/alaska_input_data")
+	codes := map[string]string{"Joseph R. Biden": "1", "Tom Steyer": "3", "Bernie Sanders": "4", "Amy Klobuchar": "5", "Tulsi Gabbard": "7",
+		"Elizabeth Warren": "8", "Michael R. Bloomberg": "9", "Pete Buttigieg": "11"}
+	var candidates []map[string]any
+	for _, c := range alaska[:8] {
+		candidates = append(candidates, map[string]any{"name": c, "aliases": []string{codes[c]}})
+	}
+	cfg, _ := json.Marshal(map[string]any{"outputSettings": map[string]any{"contestName": "Alaska"}, "candidates": candidates, "rules": rulesMap,
+		"cvrFileSources": []any{map[string]any{"provider": "dominion", "filePath": abs, "contestId": "1", "undeclaredWriteInLabel": "12"}}})
+	path := filepath.Join(t.TempDir(), "config.json")
+	os.WriteFile(path, cfg, 0o644)
+	c, err := rcv.ReadContestConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	contest, err := c.ReadCVRs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctab, err := rcv.TabulateContest(c.Rules, contest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tallies := func(rd rcv.Round) string {
+		var parts []string
+		for _, cv := range rd.Tally {
+			if cv.Name != rcv.UndeclaredWriteInLabel {
+				parts = append(parts, fmt.Sprintf("%s=%v", cv.Name, cv.Votes))
+			}
+		}
+		return strings.Join(parts, " ")
+	}
+	if len(rctab.Rounds) != len(imported.Rounds)+1 || !slices.Contains(rctab.Rounds[0].Eliminated, rcv.UndeclaredWriteInLabel) {
+		t.Fatalf("RCTab: %d rounds (first eliminating %v); imported: %d", len(rctab.Rounds), rctab.Rounds[0].Eliminated, len(imported.Rounds))
+	}
+	t.Logf("RCTab %d rounds, imported %d; winners %v", len(rctab.Rounds), len(imported.Rounds), imported.Winners)
+	for i, rd := range imported.Rounds {
+		if got, want := tallies(rd), tallies(rctab.Rounds[i+1]); got != want {
+			t.Errorf("round %d: %s\nRCTab's round %d: %s", i+1, got, i+2, want)
+		}
+	}
+	if fmt.Sprint(imported.Winners) != fmt.Sprint(rctab.Winners) {
+		t.Errorf("winners %v, RCTab's %v", imported.Winners, rctab.Winners)
 	}
 }
