@@ -60,13 +60,35 @@ func ImportedBallotID(importID uuid.UUID, row int) uuid.UUID {
 	return uuid.NewSHA1(importID, []byte(strconv.Itoa(row)))
 }
 
-// ImportError locates a mistake in a ballot file.
+// ImportError locates a mistake in a ballot file: by its line in a CSV
+// file, by where the format allows in a vendor's export (a row, a record,
+// a file of a zip), or nowhere for the file as a whole.
 type ImportError struct {
-	Line    int // 1-based line of the file (the header is line 1)
+	Line    int    // 1-based line of a CSV file (the header is line 1), or 0
+	Where   string // where in a vendor's export, as its reader names it
 	Message string
 }
 
-func (e *ImportError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Message) }
+func (e *ImportError) Error() string {
+	switch {
+	case e.Where != "":
+		return e.Where + ": " + e.Message
+	case e.Line > 0:
+		return fmt.Sprintf("line %d: %s", e.Line, e.Message)
+	}
+	return e.Message
+}
+
+// Place says where the mistake is, in words, or "" for the whole file.
+func (e *ImportError) Place() string {
+	switch {
+	case e.Where != "":
+		return e.Where
+	case e.Line > 0:
+		return fmt.Sprintf("line %d of the file", e.Line)
+	}
+	return ""
+}
 
 // ParseBallotFile reads a file of paper ballots for an election, in either
 // of two layouts: the one runoff tabulate reads (a header rank1, rank2, …
@@ -75,6 +97,13 @@ func (e *ImportError) Error() string { return fmt.Sprintf("line %d: %s", e.Line,
 // valid ballot for this election; the first mistake is returned with its
 // line, and nothing of the file is to be stored.
 func ParseBallotFile(e *Election, data []byte) ([]ImportedBallot, error) {
+	return ParseBallotFileNamed(e, data, nil)
+}
+
+// ParseBallotFileNamed is ParseBallotFile with the organizer's map of
+// names in the file to candidates (ParseNameMap) applied to the header and
+// the cells, as to a voting system's export.
+func ParseBallotFileNamed(e *Election, data []byte, names map[string]uuid.UUID) ([]ImportedBallot, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	r := csv.NewReader(bytes.NewReader(data))
 	r.FieldsPerRecord = -1
@@ -85,9 +114,9 @@ func ParseBallotFile(e *Election, data []byte) ([]ImportedBallot, error) {
 	if err != nil {
 		return nil, csvError(err)
 	}
-	byName := make(map[string]uuid.UUID, len(e.Candidates))
-	for _, c := range e.Candidates {
-		byName[nameKey(c.Name)] = c.ID
+	byName := candidateKeys(e)
+	for k, id := range names {
+		byName[k] = id
 	}
 	read, err := layout(header, byName, e)
 	if err != nil {
@@ -154,6 +183,9 @@ func layout(header []string, byName map[string]uuid.UUID, e *Election) (func([]s
 					name = name[1:] // as Runoff's export neutralises formulas
 				}
 				id, ok := byName[nameKey(name)]
+				if ok && id == PassOver {
+					continue // mapped to "-": as a skipped rank
+				}
 				if !ok {
 					if strings.Contains(name, "|") || strings.EqualFold(name, "overvote") {
 						return nil, fmt.Sprintf("Rank %d marks more than one candidate (an overvote), which Runoff does not count; leave that rank empty instead.", i+1)
@@ -172,7 +204,7 @@ func layout(header []string, byName map[string]uuid.UUID, e *Election) (func([]s
 		switch {
 		case !ok:
 			return nil, &ImportError{Line: 1, Message: fmt.Sprintf("The header's column %d, %q, is neither rank%d nor a candidate of this election. Use rank1, rank2, … with names in the cells, or the candidates' names with rank numbers in the cells.", i+1, h, i+1)}
-		case seen[id]:
+		case seen[id] && id != PassOver:
 			return nil, &ImportError{Line: 1, Message: fmt.Sprintf("The header names %q twice.", h)}
 		}
 		seen[id], cols[i] = true, id
@@ -185,12 +217,13 @@ func layout(header []string, byName map[string]uuid.UUID, e *Election) (func([]s
 		maxRank := 0
 		for i, cell := range rec {
 			v := strings.TrimSpace(cell)
-			if v == "" {
+			if v == "" || cols[i] == PassOver {
 				continue
 			}
 			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 || n > len(e.Candidates) {
-				return nil, fmt.Sprintf("%s's cell holds %q; write a rank number from 1 to %d, or leave it empty.", header[i], v, len(e.Candidates))
+			top := max(len(e.Candidates), len(header)) // with columns passed over, ranks may run past the candidates
+			if err != nil || n < 1 || n > top {
+				return nil, fmt.Sprintf("%s's cell holds %q; write a rank number from 1 to %d, or leave it empty.", header[i], v, top)
 			}
 			if _, dup := byRank[n]; dup {
 				return nil, fmt.Sprintf("Two candidates are ranked %s (an overvote), which Runoff does not count.", Ordinal(n))

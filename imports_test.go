@@ -44,3 +44,34 @@ func TestParseBallotFile(t *testing.T) {
 		}
 	}
 }
+
+// Runoff's CSV takes the organizer's map of names too, in the header and
+// in the cells; a name mapped to "-" is passed over.
+func TestParseBallotFileNamed(t *testing.T) {
+	e := &runoff.Election{ID: uuid.New(), Status: runoff.StatusOpen}
+	for i, n := range []string{"Ada", "Grace"} {
+		e.Candidates = append(e.Candidates, runoff.Candidate{ID: uuid.New(), Name: n, Position: i})
+	}
+	a, g := e.Candidates[0].ID, e.Candidates[1].ID
+	names, err := runoff.ParseNameMap(e, "Lovelace = Ada\nWrite-in = -")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		file string
+		want [][]uuid.UUID
+	}{
+		{"rank1,rank2,rank3\nLovelace,Write-in,Grace\nWrite-in,Grace,\n", [][]uuid.UUID{{a, g}, {g}}},
+		{"Grace,Write-in,Lovelace\n1,2,3\n,1,2\n", [][]uuid.UUID{{g, a}, {a}}},
+	} {
+		got, err := runoff.ParseBallotFileNamed(e, []byte(tc.file), names)
+		if err != nil || len(got) != len(tc.want) {
+			t.Fatalf("%q: %+v %v", tc.file, got, err)
+		}
+		for i, b := range got {
+			if !slices.Equal(b.Ranking, tc.want[i]) {
+				t.Errorf("%q: ballot %d = %v, want %v", tc.file, i, b.Ranking, tc.want[i])
+			}
+		}
+	}
+}

@@ -215,6 +215,7 @@ func (p pinger) Ping(context.Context) error { return p.err }
 type env struct {
 	store *fakeStore
 	pub   *fakePublisher
+	files *fakeBallotFiles
 	srv   *httptest.Server
 }
 
@@ -226,9 +227,9 @@ func newEnv(t *testing.T) *env {
 // newEnvWith is newEnv with the server adjusted by set before it starts.
 func newEnvWith(t *testing.T, set func(*handlers.Server)) *env {
 	t.Helper()
-	e := &env{store: newFakeStore(), pub: &fakePublisher{}}
+	e := &env{store: newFakeStore(), pub: &fakePublisher{}, files: &fakeBallotFiles{}}
 	s := &handlers.Server{
-		Elections: e.store, DeadLetters: e.store, Accounts: e.store, Records: e.store, Imports: e.store, Invitations: e.store, Publisher: e.pub,
+		Elections: e.store, DeadLetters: e.store, Accounts: e.store, Records: e.store, Imports: e.store, BallotFiles: e.files, Invitations: e.store, Publisher: e.pub,
 		Ready:        map[string]handlers.Pinger{"postgres": pinger{}, "rabbitmq": pinger{errors.New("down")}},
 		Sessions:     handlers.NewCookieStore([]byte("0123456789abcdef0123456789abcdef"), false),
 		Log:          slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -821,7 +822,7 @@ func TestMetrics(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	pub := &fakePublisher{fail: runoff.ErrUnavailable}
 	store := newFakeStore()
-	s := &handlers.Server{Elections: store, DeadLetters: store, Accounts: store, Records: store, Imports: store, Invitations: store, Publisher: pub,
+	s := &handlers.Server{Elections: store, DeadLetters: store, Accounts: store, Records: store, Imports: store, BallotFiles: &fakeBallotFiles{}, Invitations: store, Publisher: pub,
 		Sessions: handlers.NewCookieStore([]byte("0123456789abcdef0123456789abcdef"), false),
 		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)), MaxFormBytes: 1 << 10,
 		Metrics: handlers.NewMetrics(reg), MetricsHandler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), MetricsToken: "s3cret"}

@@ -75,6 +75,7 @@ type Server struct {
 	Accounts    Accounts
 	Records     Records
 	Imports     Imports
+	BallotFiles BallotFiles
 	Invitations Invitations
 	Publisher   Publisher
 	// Backlog, if set, shows organizers how many ballots wait to be counted.
@@ -111,7 +112,7 @@ type Server struct {
 // A dependency left unset is a wiring mistake, reported at start rather than
 // as a 500 on the first request that needs it.
 func (s *Server) Handler() http.Handler {
-	for name, dep := range map[string]any{"Elections": s.Elections, "DeadLetters": s.DeadLetters, "Accounts": s.Accounts, "Records": s.Records, "Imports": s.Imports, "Invitations": s.Invitations,
+	for name, dep := range map[string]any{"Elections": s.Elections, "DeadLetters": s.DeadLetters, "Accounts": s.Accounts, "Records": s.Records, "Imports": s.Imports, "BallotFiles": s.BallotFiles, "Invitations": s.Invitations,
 		"Publisher": s.Publisher, "Sessions": s.Sessions, "Log": s.Log} {
 		if dep == nil {
 			panic("handlers: Server." + name + " is not set")

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -54,6 +56,32 @@ type CVRSource struct {
 	SkippedRankLabel              string
 	UndeclaredWriteInLabel        string
 	TreatBlankAsUndeclaredWriteIn bool
+
+	// fsys and name are what the readers read: the file, or the folder
+	// ("."), called name in fsys. ReadCVRs sets them from Path; an import
+	// reads an uploaded file or zip through them (export.go).
+	fsys fs.FS
+	name string
+}
+
+// files sets fsys and name from Path, unless already set.
+func (src *CVRSource) files() {
+	if src.fsys != nil {
+		return
+	}
+	if src.Provider == ProviderDominion || src.Provider == ProviderHart {
+		src.fsys, src.name = os.DirFS(src.Path), "."
+		return
+	}
+	src.fsys, src.name = os.DirFS(filepath.Dir(src.Path)), filepath.Base(src.Path)
+}
+
+// baseName is the source's file name, for messages.
+func (src *CVRSource) baseName() string {
+	if src.name == "." || src.name == "" {
+		return filepath.Base(src.Path)
+	}
+	return path.Base(src.name)
 }
 
 // ReadContestConfig reads an RCTab contest config and checks, before any

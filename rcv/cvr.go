@@ -19,6 +19,7 @@ func (cfg *ContestConfig) ReadCVRs() (*Contest, error) {
 	for i := range cfg.Sources {
 		src := &cfg.Sources[i]
 		b.source = src
+		src.files()
 		var err error
 		switch src.Provider {
 		case ProviderESS:
@@ -66,6 +67,11 @@ type cvrBuilder struct {
 	// place each was first seen.
 	unknown      map[string]*unknownName
 	unknownOrder []string
+
+	// open, when set, reads for an import (export.go): names are not
+	// resolved against the config but kept as the file has them, and each
+	// record goes to open.emit instead of the ballot set.
+	open *openReading
 }
 
 type rankMark struct {
@@ -90,6 +96,9 @@ func newCVRBuilder(cfg *ContestConfig) *cvrBuilder {
 // resolve maps a candidate name or alias (already trimmed) to its mark, or
 // markUnknown.
 func (b *cvrBuilder) resolve(name string) int32 {
+	if b.open != nil {
+		return b.open.mark(name)
+	}
 	if i, ok := b.cfg.names[name]; ok {
 		return i
 	}
@@ -112,6 +121,10 @@ func (b *cvrBuilder) addName(rank int, name string, where func() string) {
 
 // addWriteIn adds an undeclared write-in at a rank.
 func (b *cvrBuilder) addWriteIn(rank int, where func() string) {
+	if b.open != nil {
+		b.add(rank, b.open.mark(WriteInName))
+		return
+	}
 	if !b.writeInOK {
 		b.noteUnknown(UndeclaredWriteInLabel, where)
 		return
@@ -171,6 +184,9 @@ func (b *cvrBuilder) knownNames() string {
 func (b *cvrBuilder) endRecord(maxRank int, where func() string) error {
 	defer func() { b.ranks = b.ranks[:0] }()
 	if len(b.ranks) == 0 {
+		if b.open != nil {
+			return b.open.emit(CastRecord{Where: where()})
+		}
 		b.set.add(nil, 1)
 		return nil
 	}
@@ -180,6 +196,9 @@ func (b *cvrBuilder) endRecord(maxRank int, where func() string) error {
 	}
 	if r := b.ranks[len(b.ranks)-1].rank; maxRank > 0 && int(r) > maxRank {
 		return fmt.Errorf("%s: rank %d, but the contest allows %d rankings", where(), r, maxRank)
+	}
+	if b.open != nil {
+		return b.open.record(b.ranks, where())
 	}
 	toks := b.toks[:0]
 	for i := 0; i < len(b.ranks); {

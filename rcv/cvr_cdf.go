@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
-	"os"
-	"path/filepath"
+	"io/fs"
+	"path"
 	"strconv"
 	"strings"
 )
@@ -17,14 +17,14 @@ import (
 // undeclared write-ins), a rank per selection or per selection position.
 func readCDF(b *cvrBuilder, src *CVRSource) error {
 	var report cdfReport
-	if strings.EqualFold(filepath.Ext(src.Path), ".xml") {
-		if err := readCDFXML(src.Path, &report); err != nil {
+	if strings.EqualFold(path.Ext(src.name), ".xml") {
+		if err := readCDFXML(src.fsys, src.name, &report); err != nil {
 			return err
 		}
-	} else if err := readJSONFile(src.Path, &report); err != nil {
+	} else if err := readJSONFile(src.fsys, src.name, &report); err != nil {
 		return err
 	}
-	return report.read(b, src, filepath.Base(src.Path))
+	return report.read(b, src, src.baseName())
 }
 
 // cdfReport holds what RCTab reads of a report, in the JSON form's names;
@@ -220,8 +220,8 @@ func isTrue(v any) bool {
 }
 
 // readCDFXML reads the XML form into the JSON form's structure.
-func readCDFXML(path string, r *cdfReport) error {
-	data, err := os.ReadFile(path)
+func readCDFXML(fsys fs.FS, name string, r *cdfReport) error {
+	data, err := fs.ReadFile(fsys, name)
 	if err != nil {
 		return err
 	}
@@ -264,7 +264,7 @@ func readCDFXML(path string, r *cdfReport) error {
 		}
 	}
 	if err := xml.Unmarshal(data, &doc); err != nil {
-		return fmt.Errorf("%s: %w", filepath.Base(path), err)
+		return fmt.Errorf("%s: %w", path.Base(name), err)
 	}
 	// Map onto the JSON form's structure: the header part field by field,
 	// the CVRs (the bulk, same shape) through JSON.

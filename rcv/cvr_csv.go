@@ -5,8 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
+	"io/fs"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,12 +17,11 @@ import (
 // contest (and an allowed rank) hold 1 where the ballot marks that
 // candidate at that rank.
 func readClearBallot(b *cvrBuilder, src *CVRSource) error {
-	r, closeFile, err := openCSV(src.Path)
+	r, err := openCSV(src)
 	if err != nil {
 		return err
 	}
-	defer closeFile()
-	file := filepath.Base(src.Path)
+	file := src.baseName()
 	header, err := r.Read()
 	if err == io.EOF {
 		return fmt.Errorf("%s: no header row", file)
@@ -107,12 +105,11 @@ func readClearBallot(b *cvrBuilder, src *CVRSource) error {
 // reads the ballots from the row after the header whatever
 // firstVoteRowIndex says; so does Runoff, to give the same count.)
 func readGenericCSV(b *cvrBuilder, src *CVRSource) error {
-	r, closeFile, err := openCSV(src.Path)
+	r, err := openCSV(src)
 	if err != nil {
 		return err
 	}
-	defer closeFile()
-	file := filepath.Base(src.Path)
+	file := src.baseName()
 	firstCol := src.FirstVoteColumnIndex - 1
 	header, err := r.Read()
 	if err == io.EOF {
@@ -173,19 +170,14 @@ func readGenericCSV(b *cvrBuilder, src *CVRSource) error {
 
 // openCSV opens a CSV file for reading, a UTF-8 byte-order mark skipped,
 // rows of any length.
-func openCSV(path string) (*csv.Reader, func(), error) {
-	f, err := os.Open(path)
+func openCSV(src *CVRSource) (*csv.Reader, error) {
+	data, err := fs.ReadFile(src.fsys, src.name)
 	if err != nil {
-		return nil, nil, err
-	}
-	data, err := io.ReadAll(f)
-	f.Close()
-	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	r := csv.NewReader(bytes.NewReader(data))
 	r.FieldsPerRecord = -1
 	r.ReuseRecord = true
-	return r, func() {}, nil
+	return r, nil
 }

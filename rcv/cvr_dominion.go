@@ -3,8 +3,8 @@ package rcv
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
+	"io/fs"
+	"path"
 	"regexp"
 	"slices"
 	"sort"
@@ -17,14 +17,14 @@ import (
 // the contest, unambiguous marks, candidate codes resolved through the
 // config's aliases. A contest outstacked by condition 7 is not counted.
 func readDominion(b *cvrBuilder, src *CVRSource) error {
-	dir := src.Path
+	fsys, dir := src.fsys, src.name
 	var contests struct {
 		List []struct {
 			ID         json.Number `json:"Id"`
 			NumOfRanks int         `json:"NumOfRanks"`
 		}
 	}
-	if err := readJSONFile(filepath.Join(dir, "ContestManifest.json"), &contests); err != nil {
+	if err := readJSONFile(fsys, path.Join(dir, "ContestManifest.json"), &contests); err != nil {
 		return err
 	}
 	maxRanks := -1
@@ -42,7 +42,7 @@ func readDominion(b *cvrBuilder, src *CVRSource) error {
 			ContestID json.Number `json:"ContestId"`
 		}
 	}
-	if err := readJSONFile(filepath.Join(dir, "CandidateManifest.json"), &candidates); err != nil {
+	if err := readJSONFile(fsys, path.Join(dir, "CandidateManifest.json"), &candidates); err != nil {
 		return err
 	}
 	inContest := map[string]bool{}
@@ -52,9 +52,9 @@ func readDominion(b *cvrBuilder, src *CVRSource) error {
 		}
 	}
 
-	files := []string{filepath.Join(dir, "CvrExport.json")}
-	if _, err := os.Stat(files[0]); err != nil {
-		entries, err := os.ReadDir(dir)
+	files := []string{path.Join(dir, "CvrExport.json")}
+	if _, err := fs.Stat(fsys, files[0]); err != nil {
+		entries, err := fs.ReadDir(fsys, dir)
 		if err != nil {
 			return err
 		}
@@ -62,7 +62,7 @@ func readDominion(b *cvrBuilder, src *CVRSource) error {
 		pattern := regexp.MustCompile(`^CvrExport_\d+\.json$`)
 		for _, e := range entries {
 			if pattern.MatchString(e.Name()) {
-				files = append(files, filepath.Join(dir, e.Name()))
+				files = append(files, path.Join(dir, e.Name()))
 			}
 		}
 		sort.Strings(files)
@@ -99,10 +99,10 @@ func readDominion(b *cvrBuilder, src *CVRSource) error {
 	}
 	records := 0
 	for _, f := range files {
-		if err := readJSONFile(f, &export); err != nil {
+		if err := readJSONFile(fsys, f, &export); err != nil {
 			return err
 		}
-		name := filepath.Base(f)
+		name := path.Base(f)
 		for si, s := range export.Sessions {
 			where := func() string {
 				return fmt.Sprintf("%s session %d (tabulator %s, batch %s, record %s)", name, si+1, s.TabulatorID, s.BatchID, s.RecordID)
@@ -171,8 +171,8 @@ func (b *cvrBuilder) checkRanks(max int, where func() string) error {
 	return nil
 }
 
-func readJSONFile(path string, v any) error {
-	f, err := os.Open(path)
+func readJSONFile(fsys fs.FS, name string, v any) error {
+	f, err := fsys.Open(name)
 	if err != nil {
 		return err
 	}
@@ -180,13 +180,13 @@ func readJSONFile(path string, v any) error {
 	dec := json.NewDecoder(f)
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("%s: %w", filepath.Base(path), jsonErrorAt(f, err))
+		return fmt.Errorf("%s: %w", path.Base(name), jsonErrorAt(err))
 	}
 	return nil
 }
 
 // jsonErrorAt adds a byte offset to a JSON syntax or type error.
-func jsonErrorAt(_ *os.File, err error) error {
+func jsonErrorAt(err error) error {
 	switch e := err.(type) {
 	case *json.SyntaxError:
 		return fmt.Errorf("at byte %s: %w", strconv.FormatInt(e.Offset, 10), err)

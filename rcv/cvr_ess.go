@@ -2,7 +2,6 @@ package rcv
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 )
 
@@ -15,12 +14,12 @@ import (
 // cell before a marked one (and, with a numeric maxRankingsAllowed, after
 // the last one) is an undeclared write-in.
 func readESS(b *cvrBuilder, src *CVRSource) error {
-	wb, err := openXLSX(src.Path)
+	wb, err := openXLSXFS(src.fsys, src.name)
 	if err != nil {
 		return err
 	}
 	defer wb.Close()
-	file := filepath.Base(src.Path)
+	file := src.baseName()
 	firstRow := src.FirstVoteRowIndex - 1
 	firstCol := src.FirstVoteColumnIndex - 1
 	idCol, precinctCol, batchCol := src.IDColumnIndex-1, src.PrecinctColumnIndex-1, src.BatchColumnIndex-1
@@ -138,7 +137,7 @@ func readESS(b *cvrBuilder, src *CVRSource) error {
 			return fmt.Errorf("%s row %d: cast vote record ID missing from column %s (idColumnIndex)", file, row+1, columnName(idCol))
 		}
 		records++
-		return b.endRecord(0, where)
+		return b.endRecord(0, func() string { return fmt.Sprintf("%s row %d", file, row+1) })
 	})
 	if err != nil {
 		return err

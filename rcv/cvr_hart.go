@@ -3,8 +3,8 @@ package rcv
 import (
 	"encoding/xml"
 	"fmt"
-	"os"
-	"path/filepath"
+	"io/fs"
+	"path"
 	"strings"
 )
 
@@ -13,7 +13,7 @@ import (
 // with the configured Id one ballot, an option's Value a string of 0/1 by
 // rank, option Ids resolved through the config's aliases.
 func readHart(b *cvrBuilder, src *CVRSource) error {
-	entries, err := os.ReadDir(src.Path)
+	entries, err := fs.ReadDir(src.fsys, src.name)
 	if err != nil {
 		return err
 	}
@@ -35,7 +35,7 @@ func readHart(b *cvrBuilder, src *CVRSource) error {
 		if e.IsDir() || !strings.HasSuffix(lower, "xml") || strings.HasSuffix(lower, ".sig.xml") {
 			continue
 		}
-		data, err := os.ReadFile(filepath.Join(src.Path, e.Name()))
+		data, err := fs.ReadFile(src.fsys, path.Join(src.name, e.Name()))
 		if err != nil {
 			return err
 		}

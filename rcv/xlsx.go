@@ -23,7 +23,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"path"
+	"path/filepath"
 	"strings"
 )
 
@@ -37,30 +40,50 @@ type xlsxCell struct {
 
 // xlsxWorkbook is an open workbook.
 type xlsxWorkbook struct {
-	zr      *zip.ReadCloser
+	zr      *zip.Reader
+	closer  io.Closer
 	sheet   *zip.File
 	Shared  []string
 	sheetNm string
 }
 
 func openXLSX(name string) (*xlsxWorkbook, error) {
-	zr, err := zip.OpenReader(name)
+	return openXLSXFS(os.DirFS(filepath.Dir(name)), filepath.Base(name))
+}
+
+// openXLSXFS opens a workbook kept in fsys, whose files must allow random
+// access (io.ReaderAt), as files on disk and uploads held in memory do.
+func openXLSXFS(fsys fs.FS, name string) (*xlsxWorkbook, error) {
+	f, err := fsys.Open(name)
 	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	ra, ok := f.(io.ReaderAt)
+	if err != nil || !ok {
+		f.Close()
+		return nil, fmt.Errorf("%s: cannot be read as a workbook (no random access)", name)
+	}
+	// An upload's limits were checked when it was opened (checkZip); a
+	// workbook on disk for --config may be as large as the office's.
+	zr, err := zip.NewReader(ra, st.Size())
+	if err != nil {
+		f.Close()
 		return nil, fmt.Errorf("not an .xlsx workbook (a zip archive): %w", err)
 	}
-	w := &xlsxWorkbook{zr: zr}
+	w := &xlsxWorkbook{zr: zr, closer: f}
 	if err := w.findFirstSheet(); err != nil {
-		zr.Close()
+		f.Close()
 		return nil, err
 	}
 	if err := w.readSharedStrings(); err != nil {
-		zr.Close()
+		f.Close()
 		return nil, err
 	}
 	return w, nil
 }
 
-func (w *xlsxWorkbook) Close() error { return w.zr.Close() }
+func (w *xlsxWorkbook) Close() error { return w.closer.Close() }
 
 func (w *xlsxWorkbook) file(name string) *zip.File {
 	for _, f := range w.zr.File {
@@ -138,6 +161,11 @@ func (w *xlsxWorkbook) readSharedStrings() error {
 	f := w.file("xl/sharedStrings.xml")
 	if f == nil {
 		return nil // a workbook without shared strings
+	}
+	// The table is held whole; a CVR workbook's is small (names and
+	// labels), so a huge one is refused rather than filling memory.
+	if f.UncompressedSize64 > MaxExportPart {
+		return fmt.Errorf("workbook part %s unpacks to %d MB; Runoff reads at most %d MB of shared strings", f.Name, f.UncompressedSize64>>20, MaxExportPart>>20)
 	}
 	rc, err := f.Open()
 	if err != nil {

@@ -113,8 +113,10 @@ type ElectionAdmin struct {
 	ChangeRefused string
 	ChangeID      string
 	Timezone      string
-	// ImportError says why a file of paper ballots was not imported.
-	ImportError string
+	// ImportError says why a file of paper ballots was not imported;
+	// ImportNames and ImportContest are what the form held, and
+	// ImportNamesError what is wrong with the map of names.
+	ImportError, ImportNames, ImportContest, ImportNamesError string
 	// Tie is the tie the count is waiting on the organizer to break.
 	Tie *TieView
 	// Edit is the draft's edit form; Later the form for what may change
@@ -320,11 +322,32 @@ type PasswordForm struct {
 	Errors  FieldErrors
 }
 
+// importErrors marks the import form's map of names when it is wrong.
+func (v ElectionAdmin) importErrors() FieldErrors {
+	if v.ImportNamesError == "" {
+		return nil
+	}
+	return FieldErrors{"import-names": v.ImportNamesError}
+}
+
+// from says what the file was: "File read as: ES&S workbook, contest “Mayor”."
+func (v ImportProgress) from() string {
+	s := "File read as: " + v.Format
+	if v.Contest != "" {
+		s += ", contest “" + v.Contest + "”"
+	}
+	return s + "."
+}
+
 // ImportProgress is an import's page.
 type ImportProgress struct {
 	ElectionID, ImportID, Title string
 	Total, Stored, Percent      int
 	Query                       string // the page's own query, for polling
+	// Format and Contest say what the file was, when a voting system's
+	// export; Notes what the import made of its ballots beyond the count.
+	Format, Contest string
+	Notes           []string
 }
 
 // ForgotForm asks for an email to send a password link to.

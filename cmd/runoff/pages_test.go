@@ -264,6 +264,29 @@ func TestPagesAccessible(t *testing.T) {
 		chromedp.SetUploadFiles(css(`#file`), []string{paper}), chromedp.Submit(css(`#file`)), chromedp.WaitVisible(css(`#import`)))
 	waitUntilText("main", "All 3 ballots are stored")
 	pc.check("import")
+	// A voting system's export (a CDF report) naming "Lin Ng": refused
+	// with the map of names marked, then imported with it mapped; the
+	// progress page says what was made of the file.
+	cdf := filepath.Join(t.TempDir(), "cvr.json")
+	if err := os.WriteFile(cdf, []byte(`{"Election":[{"Candidate":[{"@id":"k1","Name":"Lin Ng"},{"@id":"k2","Name":"Mo"}],
+		"Contest":[{"@id":"c1","Name":"Treasurer","ContestSelection":[{"@id":"s1","CandidateIds":["k1"]},{"@id":"s2","CandidateIds":["k2"]}]}]}],
+		"CVR":[{"CurrentSnapshotId":"a","CVRSnapshot":[{"@id":"a","CVRContest":[{"ContestId":"c1","CVRContestSelection":[{"ContestSelectionId":"s1","Rank":1},{"ContestSelectionId":"s2","Rank":1},{"ContestSelectionId":"s1","Rank":2}]}]}]},
+		{"CurrentSnapshotId":"b","CVRSnapshot":[{"@id":"b","CVRContest":[{"ContestId":"c1","CVRContestSelection":[{"ContestSelectionId":"s2","Rank":1}]}]}]},
+		{"CurrentSnapshotId":"c","CVRSnapshot":[{"@id":"c","CVRContest":[{"ContestId":"c1","CVRContestSelection":[]}]}]}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	do("export refused", chromedp.Navigate(a.base+"/admin/elections/"+draftID[1]), chromedp.WaitVisible(css(`#file`)),
+		chromedp.SetUploadFiles(css(`#file`), []string{cdf}), chromedp.SendKeys(css(`#import-names`), "Lin Ng = Linus"),
+		chromedp.Submit(css(`#file`)), chromedp.WaitVisible(css(`#import-names-error`)))
+	pc.check("import-refused")
+	do("export", chromedp.Navigate(a.base+"/admin/elections/"+draftID[1]), chromedp.WaitVisible(css(`#file`)),
+		chromedp.SetUploadFiles(css(`#file`), []string{cdf}), chromedp.SendKeys(css(`#import-names`), "Lin Ng = Lin"),
+		chromedp.Submit(css(`#file`)), chromedp.WaitVisible(css(`#import`)))
+	waitUntilText("main", "All 2 ballots are stored")
+	if !strings.Contains(text("main"), "1 ballot marked more than one candidate") {
+		t.Fatalf("the export's progress page lacks its notes:\n%s", text("main"))
+	}
+	pc.check("import-export")
 	do("password page", chromedp.Navigate(a.base+"/account/password"), chromedp.WaitVisible(css(`#current`)))
 	pc.check("password")
 	do("forgot page", chromedp.Navigate(a.base+"/reset"), chromedp.WaitVisible(css(`h1`)))

@@ -56,6 +56,7 @@ func runWeb(ctx context.Context, cfg config, log *slog.Logger) error {
 		Accounts:       db,
 		Records:        db,
 		Imports:        db,
+		BallotFiles:    ballotFiles{},
 		Invitations:    db,
 		Publisher:      pub,
 		Backlog:        pub,
