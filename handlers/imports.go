@@ -18,6 +18,9 @@ import (
 	"github.com/runoff-vote/runoff/views"
 )
 
+// importDeadline bounds an import's upload and answer.
+const importDeadline = 10 * time.Minute
+
 // Imports reads how far an import has got.
 type Imports interface {
 	ImportProgress(ctx context.Context, electionID, importID uuid.UUID) (total, stored int, err error)
@@ -43,6 +46,12 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// A file of up to 50 MB may come over a slow link, and checking a
+	// large workbook takes seconds: this request alone gets longer than
+	// the server's 30 s to arrive and to be answered.
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(importDeadline))
+	_ = rc.SetWriteDeadline(time.Now().Add(importDeadline))
 	form := func(err error, retry string) error {
 		return s.onAdminPage(r, e, err, retry, func(v *views.ElectionAdmin, msg string) {
 			v.ImportError = msg
