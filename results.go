@@ -113,4 +113,11 @@ type Pairwise struct {
 	Candidates      []string  `json:"candidates"`
 	Wins            [][]int64 `json:"wins"`
 	CondorcetWinner string    `json:"condorcet_winner,omitempty"`
+	// Without a Condorcet winner, Smith is the smallest group of candidates
+	// each of whom beats or ties everyone outside it, and Cycle a circle of
+	// head-to-head defeats within it (Cycle[0] beats Cycle[1], …, and the
+	// last beats Cycle[0]); Cycle is empty when ties, not a circle, leave
+	// no one unbeaten.
+	Smith []string `json:"smith,omitempty"`
+	Cycle []string `json:"cycle,omitempty"`
 }
