@@ -7,7 +7,10 @@ package runoff
 // votes.
 type Results struct {
 	// Method and TiebreakRule say in words how the count was made.
-	Method       string   `json:"method"`
+	Method string `json:"method"`
+	// Mode is the counting method by its RCTab name (WinnerIRV, …); ""
+	// in models stored before it was kept.
+	Mode         string   `json:"mode,omitempty"`
 	TiebreakRule string   `json:"tiebreak_rule"`
 	Seats        int      `json:"seats"`
 	Winners      []string `json:"winners"` // in the order elected

@@ -17,6 +17,7 @@ func resultsModel(e *runoff.Election, rules rcv.Rules, res *rcv.Result) runoff.R
 	m := runoff.Results{
 		Method:       choiceLabel(runoff.WinnerModes, rules.WinnerElectionMode),
 		TiebreakRule: choiceLabel(runoff.Tiebreaks, rules.TiebreakMode),
+		Mode:         rules.WinnerElectionMode,
 		Seats:        res.NumWinners,
 		Winners:      slices.Clone(res.Winners),
 		Ballots:      res.TotalBallots,
