@@ -75,7 +75,7 @@ func NewBarChart(st ResultStep, open bool) BarChart {
 		y := barTop + len(ch.Rows)*barRowH
 		b := Bar{Name: c.Name, NameY: y + 14, BarY: y + 20, Width: fmt.Sprintf("%.2f%%", pct(num(c.Votes))),
 			Value: fmt.Sprintf("%s · %.1f%%", c.Votes, c.Share), Status: c.Status, StatusTxt: statusWords[c.Status]}
-		if open && b.StatusTxt != "" && c.Status != runoff.CandidateEliminated {
+		if open && c.Status == runoff.CandidateElected {
 			b.StatusTxt += " so far"
 		}
 		ch.Rows = append(ch.Rows, b)
@@ -138,7 +138,7 @@ const (
 	flowGap    = 10
 	flowNodeW  = 12
 	flowColW   = 150 // from one round's nodes to the next's
-	flowMargin = 170 // names beside the first and last columns
+	flowMargin = 180 // names beside the first and last columns
 	flowColors = 8
 	inactive   = "No longer counting"
 )

@@ -1,7 +1,9 @@
 package views
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -171,7 +173,10 @@ func RoundSentence(st ResultStep, open bool) string {
 	for _, name := range rd.Elected {
 		votes := votesOf(rd, name)
 		s := fmt.Sprintf("%s reached the %s needed with %s and was elected", name, plural(rd.Threshold, "vote"), votes)
-		if strings.HasPrefix(rd.ThresholdRule, "More than half") {
+		if rd.Threshold != "" && num(votes) < num(rd.Threshold) {
+			// The tabulator fills the last seats with the last candidates.
+			s = fmt.Sprintf("%s was elected with %s, short of the %s needed, because no more candidates were left than seats to fill", name, plural(votes, "vote"), rd.Threshold)
+		} else if strings.HasPrefix(rd.ThresholdRule, "More than half") {
 			verb := "won"
 			if open {
 				verb = "leads"
@@ -221,12 +226,30 @@ func RoundSentence(st ResultStep, open bool) string {
 		parts = append(parts, s)
 	}
 	if len(parts) == 0 {
+		if st.Last && allSeatsFilled(rd) {
+			return "Every seat is filled: this is the final tally."
+		}
 		if st.Last {
 			return "No one was elected or eliminated in this round; the count stops here."
 		}
 		return "No one was elected or eliminated in this round."
 	}
 	return upperFirst(strings.Join(parts, ". ")) + "."
+}
+
+// allSeatsFilled says whether a round only shows the winners: everyone
+// still counted was elected earlier.
+func allSeatsFilled(rd runoff.ResultRound) bool {
+	won := 0
+	for _, c := range rd.Tally {
+		switch c.Status {
+		case runoff.CandidateWon:
+			won++
+		case runoff.CandidateContinuing:
+			return false
+		}
+	}
+	return won > 0
 }
 
 func upperFirst(s string) string {
@@ -271,7 +294,9 @@ func movedWords(g runoff.TransferGroup) string {
 	var total float64
 	var parts []string
 	n := 0
-	for _, t := range g.To {
+	to := slices.Clone(g.To) // the most first
+	slices.SortStableFunc(to, func(a, b runoff.VoteAmount) int { return cmp.Compare(num(b.Votes), num(a.Votes)) })
+	for _, t := range to {
 		if num(t.Votes) == 0 {
 			continue
 		}
@@ -317,7 +342,7 @@ func fmtNum(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 // ThresholdWords says how many votes win in a round, how that is worked
 // out and, when it moved, why.
 func ThresholdWords(rd runoff.ResultRound) string {
-	s := plural(rd.Threshold, "vote") + " needed to win: " + lowerFirst(rd.ThresholdRule)
+	s := plural(rd.Threshold, "vote") + " needed to win. " + rd.ThresholdRule
 	if rd.ThresholdChange != "" {
 		s += " " + rd.ThresholdChange
 	}

@@ -85,6 +85,7 @@ func TestMovedWords(t *testing.T) {
 		{runoff.TransferGroup{Exhausted: "1"}, "the 1 vote had no further choice"},
 		{runoff.TransferGroup{To: []runoff.VoteAmount{{Name: "Ada", Votes: "6"}}}, "all 6 went to Ada"},
 		{runoff.TransferGroup{To: []runoff.VoteAmount{{Name: "Ada", Votes: "2.5"}, {Name: "Bo", Votes: "0"}}, Exhausted: "0.5"}, "2.5 of those 3 votes went to Ada and 0.5 had no further choice"},
+		{runoff.TransferGroup{To: []runoff.VoteAmount{{Name: "Cy", Votes: "0.75"}, {Name: "Bo", Votes: "2.25"}}}, "2.25 of those 3 votes went to Bo and 0.75 to Cy"},
 		{runoff.TransferGroup{To: []runoff.VoteAmount{{Name: "Ada", Votes: "0"}}}, ""},
 	} {
 		if got := movedWords(tc.g); got != tc.want {
@@ -116,11 +117,21 @@ func TestRoundSentenceTiesSurplusesAndGroups(t *testing.T) {
 	if got := RoundSentence(ResultStep{Last: true}, false); !strings.Contains(got, "No one was elected or eliminated") {
 		t.Errorf("empty round: %q", got)
 	}
+	// The last seats filled by the last candidates, short of the quota;
+	// then a round that only shows the winners.
+	st = ResultStep{Round: runoff.ResultRound{Threshold: "5", Elected: []string{"Cy"}, Tally: []runoff.CandidateRound{cand("Cy", "4.75", 48.7, "elected")}}}
+	if got, want := RoundSentence(st, false), "Cy was elected with 4.75 votes, short of the 5 needed, because no more candidates were left than seats to fill."; got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+	st = ResultStep{Last: true, Round: runoff.ResultRound{Tally: []runoff.CandidateRound{cand("Ada", "5", 51, "won"), cand("Cy", "4.75", 49, "won")}}}
+	if got := RoundSentence(st, false); got != "Every seat is filled: this is the final tally." {
+		t.Errorf("final tally: %q", got)
+	}
 }
 
 func TestThresholdAndPairwiseWords(t *testing.T) {
 	rd := scientists().Rounds[1]
-	if got, want := ThresholdWords(rd), "15 votes needed to win: more than half of the 29 votes still counting in this round. Lower than round 1's 16 because 1 ballot stopped counting"; !strings.HasPrefix(got, want) {
+	if got, want := ThresholdWords(rd), "15 votes needed to win. More than half of the 29 votes still counting in this round. Lower than round 1's 16 because 1 ballot stopped counting"; !strings.HasPrefix(got, want) {
 		t.Errorf("got  %q\nwant %q…", got, want)
 	}
 	if got := PairwiseWords(scientists().Pairwise); got != "Ada Lovelace beats every other candidate head to head: the Condorcet winner." {
