@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -10,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/runoff-vote/runoff/rabbitmq/rabbitmqtest"
@@ -152,6 +155,21 @@ func TestResultsInBrowser(t *testing.T) {
 		t.Errorf("after the update the stepper shows %q, want round 2 still", got)
 	}
 	pc.check("results-live")
+
+	// Dark mode: the page's own colours, checked again by axe.
+	do("dark", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}, {Name: "prefers-reduced-motion", Value: "reduce"}}})
+		return err
+	}), chromedp.Navigate(results), chromedp.WaitVisible(chromedp.CSS(`.banner`)))
+	if got := eval(`getComputedStyle(document.body).backgroundColor`); got != "rgb(13, 17, 23)" {
+		t.Errorf("dark mode background %s", got)
+	}
+	pc.check("results-dark")
+	do("light", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{})
+		return err
+	}))
 
 	// The card other sites may frame, and only it.
 	resp, err := http.Get(results + "/embed")
