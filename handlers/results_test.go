@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -244,6 +245,27 @@ func TestResultsLiveStopsOnShutdown(t *testing.T) {
 	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("shutdown took %v", d)
+	}
+}
+
+// A stream outlives the server's write timeout, which is for pages.
+func TestResultsLiveOutlivesWriteTimeout(t *testing.T) {
+	var srv *handlers.Server
+	e := newEnvWith(t, func(s *handlers.Server) { srv = s; s.LiveEvery = 20 * time.Millisecond })
+	ts := httptest.NewUnstartedServer(srv.Handler())
+	ts.Config.WriteTimeout = 100 * time.Millisecond
+	ts.Start()
+	el := e.addElection(uuid.New(), "Memphis", "Nashville", "Knoxville")
+	s := openStream(t, ts.Client(), ts.URL+"/e/"+el.ID.String()+"/results/live")
+	defer ts.Close()
+	defer s.close()
+	s.next(t)
+	time.Sleep(300 * time.Millisecond)
+	e.store.mu.Lock()
+	e.store.results[el.ID] = capital(el.ID, 9)
+	e.store.mu.Unlock()
+	if name, data := s.next(t); name != "results" || !strings.Contains(data, "Nashville is leading") {
+		t.Errorf("after the write timeout: %s %.200s", name, data)
 	}
 }
 

@@ -154,6 +154,9 @@ func TestResultsInBrowser(t *testing.T) {
 	if got := text("#round-heading"); !strings.HasPrefix(got, "Round 2") {
 		t.Errorf("after the update the stepper shows %q, want round 2 still", got)
 	}
+	if got := eval(`document.querySelector("#results-announce").textContent`); !strings.Contains(got, "Results updated: Ada Lovelace is leading with 16 of 29") {
+		t.Errorf("the update is announced as %q", got)
+	}
 	pc.check("results-live")
 
 	// Dark mode: the page's own colours, checked again by axe.
