@@ -13,6 +13,7 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/runoff-vote/runoff/rabbitmq/rabbitmqtest"
@@ -196,6 +197,19 @@ func TestResultsInBrowser(t *testing.T) {
 		t.Errorf("embed banner %q", got)
 	}
 	pc.check("results-embed")
+
+	// Without server-sent events the page asks for itself every 10 s.
+	do("no EventSource", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: "delete window.EventSource;"})
+		return err
+	}), chromedp.Navigate(results), chromedp.WaitVisible(chromedp.CSS(`.banner`)))
+	if got := eval(`String(typeof window.EventSource)`); got != "undefined" {
+		t.Fatalf("EventSource is %s", got)
+	}
+	a.vote(electionID, ids, []string{"Alan Turing"})
+	rabbitmqtest.WaitForWithin(t, 40*time.Second, "the page polled and updated by itself", func() bool {
+		return strings.Contains(text(".banner"), "16 of 30")
+	})
 
 	// A shared link previews the winner.
 	do("results again", chromedp.Navigate(results))
