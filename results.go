@@ -7,7 +7,10 @@ package runoff
 // votes.
 type Results struct {
 	// Method and TiebreakRule say in words how the count was made.
-	Method       string   `json:"method"`
+	Method string `json:"method"`
+	// Mode is the counting method by its RCTab name (WinnerIRV, …); ""
+	// in models stored before it was kept.
+	Mode         string   `json:"mode,omitempty"`
 	TiebreakRule string   `json:"tiebreak_rule"`
 	Seats        int      `json:"seats"`
 	Winners      []string `json:"winners"` // in the order elected
@@ -113,4 +116,11 @@ type Pairwise struct {
 	Candidates      []string  `json:"candidates"`
 	Wins            [][]int64 `json:"wins"`
 	CondorcetWinner string    `json:"condorcet_winner,omitempty"`
+	// Without a Condorcet winner, Smith is the smallest group of candidates
+	// each of whom beats or ties everyone outside it, and Cycle a circle of
+	// head-to-head defeats within it (Cycle[0] beats Cycle[1], …, and the
+	// last beats Cycle[0]); Cycle is empty when ties, not a circle, leave
+	// no one unbeaten.
+	Smith []string `json:"smith,omitempty"`
+	Cycle []string `json:"cycle,omitempty"`
 }

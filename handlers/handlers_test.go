@@ -779,7 +779,7 @@ func TestResultsPages(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("results: %d", resp.StatusCode)
 	}
-	for _, want := range []string{"<strong>Nashville</strong>", "Round 2", `class="eliminated"`, `class="elected"`, "44.4%", "9 ballots counted"} {
+	for _, want := range []string{"Nashville is leading with 5 of 9 votes still counting, after 2 rounds.", "Round 2", `class="eliminated"`, `class="elected"`, "44.4%", "9 ballots counted"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("results page lacks %q", want)
 		}

@@ -4,36 +4,90 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/runoff-vote/runoff"
 	"github.com/runoff-vote/runoff/views"
 )
 
 func (s *Server) handleResults(w http.ResponseWriter, r *http.Request) error {
-	e, err := s.election(r)
+	v, og, err := s.resultsPage(r)
 	if err != nil {
 		return err
 	}
-	now := time.Now()
-	if !s.resultsVisible(r, e, now) {
-		v := views.Results{ElectionID: e.ID.String(), Title: e.Title, Hidden: hiddenWhy(e)}
-		s.render(w, r, http.StatusOK, views.ResultsPage(s.page(r, "Results: "+e.Title), v))
-		return nil
+	p := s.page(r, "Results: "+v.Title)
+	p.Head = views.ResultsHead(og)
+	s.render(w, r, http.StatusOK, views.ResultsPage(p, v))
+	return nil
+}
+
+// handleResultsEmbed serves the results card other sites may frame: the
+// one page whose headers allow framing.
+func (s *Server) handleResultsEmbed(w http.ResponseWriter, r *http.Request) error {
+	v, _, err := s.resultsPage(r)
+	if err != nil {
+		return err
 	}
-	v := views.Results{ElectionID: e.ID.String(), Title: e.Title, Open: e.StateAt(now) != runoff.StatusClosed, Empty: true}
+	h := w.Header()
+	h.Del("X-Frame-Options")
+	h.Set("Content-Security-Policy", embedCSP)
+	s.render(w, r, http.StatusOK, views.ResultsEmbed(v))
+	return nil
+}
+
+// embedCSP is the site's policy with framing allowed from anywhere.
+const embedCSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors *; base-uri 'none'"
+
+// resultsPage reads what the results page shows this visitor, with what a
+// shared link previews: only what the election's results visibility lets
+// them see.
+func (s *Server) resultsPage(r *http.Request) (views.ResultsView, views.OpenGraph, error) {
+	e, err := s.election(r)
+	if err != nil {
+		return views.ResultsView{}, views.OpenGraph{}, err
+	}
+	now := time.Now()
+	pageURL := absURL(r, "/e/"+e.ID.String()+"/results")
+	og := views.OpenGraph{Title: "Results: " + e.Title, URL: pageURL}
+	if !s.resultsVisible(r, e, now) {
+		og.Description = hiddenWhy(e)
+		return views.ResultsView{Results: views.Results{ElectionID: e.ID.String(), Title: e.Title, Hidden: hiddenWhy(e)}, URL: pageURL}, og, nil
+	}
 	snap, err := s.Elections.Result(r.Context(), e.ID)
 	switch {
 	case errors.Is(err, runoff.ErrNotFound):
-		v.Stale = e.BallotsCounted > 0
+		snap = nil
 	case err != nil:
-		return err
-	default:
-		v = resultsView(e, snap)
-		v.Open = e.StateAt(now) != runoff.StatusClosed
+		return views.ResultsView{}, views.OpenGraph{}, err
+	}
+	waiting := 0
+	if s.Backlog != nil && e.StateAt(now) != runoff.StatusClosed {
+		waiting, _ = s.Backlog.VotesWaiting(r.Context())
+	}
+	round, _ := strconv.Atoi(r.URL.Query().Get("round"))
+	v := buildResultsView(e, snap, now, round, pageURL, waiting)
+	og.Description = v.Summary()
+	return v, og, nil
+}
+
+// buildResultsView formats an election's stored results for the page.
+// It reads nothing, so the live stream can render it for each reader from
+// one shared read.
+func buildResultsView(e *runoff.Election, snap *runoff.ResultSnapshot, now time.Time, round int, pageURL string, waiting int) views.ResultsView {
+	open := e.StateAt(now) != runoff.StatusClosed
+	var v views.ResultsView
+	if snap == nil {
+		v.Results = views.Results{ElectionID: e.ID.String(), Title: e.Title, Open: open, Empty: true, Stale: e.BallotsCounted > 0}
+	} else {
+		v.Results = resultsView(e, snap)
+		v.Model = snap.Model
+		v.Open = open
 		if e.FinalAt != nil && !v.Stale {
 			v.Final = "as of " + when(e.FinalAt, location(e))
 		}
@@ -41,9 +95,30 @@ func (s *Server) handleResults(w http.ResponseWriter, r *http.Request) error {
 			v.Waiting = fmt.Sprintf("The count stopped in round %d: %s are tied with %s each, and this election's rules leave it to the organizer to choose who is %s. The results below go as far as that round.",
 				w.Round, strings.Join(w.Tied, " and "), runoff.Plural(w.Votes, "vote"), tieVerb(w.Kind))
 		}
+		v.Queued = queuedNote(e.BallotsCounted-snap.BallotsCounted, waiting, open)
 	}
-	s.render(w, r, http.StatusOK, views.ResultsPage(s.page(r, "Results: "+e.Title), v))
-	return nil
+	v.Round, v.URL = round, pageURL
+	if open || e.FinalAt == nil {
+		q := url.Values{"since": {liveKey(e, snap, waiting, now)}}
+		if round > 0 {
+			q.Set("round", strconv.Itoa(round))
+		}
+		v.LiveURL = "/e/" + e.ID.String() + "/results/live?" + q.Encode()
+	}
+	return v
+}
+
+// queuedNote says that ballots are waiting to be in the results: stored
+// but not yet counted into them, or still in the queue to be stored.
+func queuedNote(stored int64, queued int, open bool) string {
+	var parts []string
+	if stored > 0 {
+		parts = append(parts, fmt.Sprintf("%s received since these results were worked out will be in them shortly.", runoff.Plural(strconv.FormatInt(stored, 10), "more ballot")))
+	}
+	if queued > 0 && open {
+		parts = append(parts, fmt.Sprintf("Ballots are still queued to be counted (%s waiting on this site); the results will include them shortly.", strconv.Itoa(queued)))
+	}
+	return strings.Join(parts, " ")
 }
 
 // handleResultsJSON serves the RCTab detailed report as the worker stored
@@ -74,6 +149,13 @@ func (s *Server) handleResultsJSON(w http.ResponseWriter, r *http.Request) error
 // now: everyone when they are live, or once it has closed when they wait
 // for the close; its organizer always.
 func (s *Server) resultsVisible(r *http.Request, e *runoff.Election, now time.Time) bool {
+	id, _ := s.currentOrganizer(r)
+	return visibleTo(e, id, now)
+}
+
+// visibleTo says whether the results may be shown to this organizer (or,
+// with uuid.Nil, to anyone) now.
+func visibleTo(e *runoff.Election, organizer uuid.UUID, now time.Time) bool {
 	switch e.Results {
 	case runoff.ResultsLive, "":
 		return true
@@ -82,8 +164,7 @@ func (s *Server) resultsVisible(r *http.Request, e *runoff.Election, now time.Ti
 			return true
 		}
 	}
-	id, _ := s.currentOrganizer(r)
-	return id == e.OwnerID
+	return organizer != uuid.Nil && organizer == e.OwnerID
 }
 
 func hiddenWhy(e *runoff.Election) string {

@@ -105,6 +105,10 @@ type Server struct {
 	// KeysSecret derives voter keys (runoff.DeriveKey); without it, keys
 	// cannot be issued or printed, but those issued still work.
 	KeysSecret []byte
+	// LiveEvery is how often a results stream's shared poller reads its
+	// election (live.go); a second if 0.
+	LiveEvery time.Duration
+	live      *liveHub
 }
 
 // Handler returns the whole site: every route, behind cross-origin (CSRF)
@@ -120,6 +124,12 @@ func (s *Server) Handler() http.Handler {
 	}
 	mux := http.NewServeMux()
 	h := s.handle
+	if s.LiveEvery <= 0 {
+		s.LiveEvery = time.Second
+	}
+	s.live = newLiveHub(s.LiveEvery, s.readLive, func(id uuid.UUID, err error) {
+		s.Log.Warn("results stream: reading the election", "election_id", id, "err", err)
+	})
 
 	mux.Handle("GET /{$}", h(s.handleHome))
 	mux.Handle("GET /signup", h(s.handleSignupForm))
@@ -165,6 +175,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /e/{id}/results.json", h(s.handleResultsJSON))
 	mux.Handle("GET /e/{id}/results.csv", h(s.handleResultsCSV))
 	mux.Handle("GET /e/{id}/results/print", h(s.handleResultsPrint))
+	mux.Handle("GET /e/{id}/results/embed", h(s.handleResultsEmbed))
+	mux.Handle("GET /e/{id}/results/live", h(s.handleResultsLive))
 
 	if s.MetricsHandler != nil {
 		mux.Handle("GET /metrics", RequireToken(s.MetricsToken, s.MetricsHandler))

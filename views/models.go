@@ -2,6 +2,8 @@
 // storage or HTTP: handlers fill the view models below.
 package views
 
+import "github.com/a-h/templ"
+
 // Page is what the layout needs from every page.
 type Page struct {
 	Title string
@@ -12,6 +14,9 @@ type Page struct {
 	Refresh int
 	// Revision is the commit this build was made from, short, or "".
 	Revision string
+	// Head is a page's own additions to <head> (a stylesheet, Open Graph
+	// tags), or nil.
+	Head templ.Component
 }
 
 // FieldErrors maps a form field's name to what is wrong with it.

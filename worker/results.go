@@ -17,6 +17,7 @@ func resultsModel(e *runoff.Election, rules rcv.Rules, res *rcv.Result) runoff.R
 	m := runoff.Results{
 		Method:       choiceLabel(runoff.WinnerModes, rules.WinnerElectionMode),
 		TiebreakRule: choiceLabel(runoff.Tiebreaks, rules.TiebreakMode),
+		Mode:         rules.WinnerElectionMode,
 		Seats:        res.NumWinners,
 		Winners:      slices.Clone(res.Winners),
 		Ballots:      res.TotalBallots,
@@ -50,10 +51,13 @@ func resultsModel(e *runoff.Election, rules rcv.Rules, res *rcv.Result) runoff.R
 			outcome = runoff.CandidateElected
 		}
 		m.TieBreaks = append(m.TieBreaks, runoff.TieBreak{Round: tb.Round, Tied: slices.Clone(tb.Tied), Votes: tb.Votes.String(),
-			Chosen: tb.Selected, Outcome: outcome, Explanation: tieWords(tb, outcome)})
+			Chosen: tb.Selected, Outcome: outcome, Explanation: tieWords(tb, outcome, res.Rounds)})
 	}
 	if p := res.Pairwise; p != nil {
 		m.Pairwise = &runoff.Pairwise{Candidates: slices.Clone(p.Candidates), Wins: p.Wins, CondorcetWinner: p.CondorcetWinner}
+		if p.CondorcetWinner == "" && len(p.Candidates) > 1 {
+			m.Pairwise.Smith, m.Pairwise.Cycle = smithAndCycle(p.Candidates, p.Wins)
+		}
 	}
 	return m
 }
@@ -179,12 +183,13 @@ func roundModel(order []string, wonIn map[string]int, rules rcv.Rules, rd, prev 
 }
 
 // thresholdWords says how a round's threshold is worked out, and why it
-// moved since the previous round.
+// moved since the previous round: the ballots that stopped counting, by
+// cause.
 func thresholdWords(rules rcv.Rules, rd, prev *rcv.Round, continuing string) (rule, change string) {
 	single := rules.WinnerElectionMode == rcv.SingleWinnerMajority || rules.WinnerElectionMode == rcv.MultiPassIRV
 	switch {
 	case single:
-		rule = fmt.Sprintf("More than half of the %s votes still counting in this round.", continuing)
+		rule = fmt.Sprintf("More than half of the %s still counting in this round.", runoff.Plural(continuing, "vote"))
 	case rules.HareQuota:
 		rule = fmt.Sprintf("The Hare quota: the votes counted divided by the %d seats.", rules.NumberOfWinners)
 	default:
@@ -201,22 +206,190 @@ func thresholdWords(rules rcv.Rules, rd, prev *rcv.Round, continuing string) (ru
 	if rd.Threshold.Units > prev.Threshold.Units {
 		dir = "Higher"
 	}
-	change = fmt.Sprintf("%s than round %d's %s: %s votes are still counting, against %s then, because ballots whose choices have all been eliminated no longer count.",
-		dir, prev.Number, prev.Threshold, continuing, rcv.Votes{Units: before, Places: prev.Threshold.Places})
+	var why []string
+	var stopped int64
+	for _, c := range []struct {
+		now, then rcv.Votes
+		when      string
+	}{
+		{rd.Inactive.ExhaustedChoices, prev.Inactive.ExhaustedChoices, "when every candidate they ranked was out"},
+		{rd.Inactive.Overvotes, prev.Inactive.Overvotes, "at an overvote (two candidates marked at their next rank)"},
+		{rd.Inactive.RepeatedRankings, prev.Inactive.RepeatedRankings, "at a candidate ranked twice"},
+		{rd.Inactive.SkippedRankings, prev.Inactive.SkippedRankings, "after too many blank ranks"},
+	} {
+		if d := c.now.Units - c.then.Units; d > 0 {
+			stopped += d
+			why = append(why, rcv.Votes{Units: d, Places: c.now.Places}.String()+" "+c.when)
+		}
+	}
+	change = fmt.Sprintf("%s than round %d's %s", dir, prev.Number, prev.Threshold)
+	n := rcv.Votes{Units: stopped, Places: rd.Threshold.Places}.String()
+	if len(why) == 1 {
+		change += fmt.Sprintf(" because %s stopped counting %s", runoff.Plural(n, "ballot"), strings.TrimPrefix(why[0], n+" "))
+	} else if len(why) > 1 {
+		change += fmt.Sprintf(" because %s stopped counting (%s)", runoff.Plural(n, "ballot"), joinAnd(why))
+	}
+	are := "are"
+	if continuing == "1" {
+		are = "is"
+	}
+	change += fmt.Sprintf(": %s %s still counting, against %s then.", runoff.Plural(continuing, "vote"), are,
+		rcv.Votes{Units: before, Places: prev.Threshold.Places})
 	return rule, change
 }
 
-// tieWords says in plain words how a tie was broken.
-func tieWords(tb rcv.TieBreak, outcome string) string {
-	tied := strings.Join(tb.Tied, " and ")
-	if len(tb.Tied) > 2 {
-		tied = strings.Join(tb.Tied[:len(tb.Tied)-1], ", ") + " and " + tb.Tied[len(tb.Tied)-1]
+// tieWords says in plain words how a tie was broken, in the terms of the
+// rule that broke it: who tied, what the rule looked at, who was chosen.
+func tieWords(tb rcv.TieBreak, outcome string, rounds []rcv.Round) string {
+	s := fmt.Sprintf("%s were tied with %s each in round %d.", joinAnd(tb.Tied), runoff.Plural(tb.Votes.String(), "vote"), tb.Round)
+	electing := tb.Kind == rcv.TieElection
+	listed := "listed last of them"
+	if electing {
+		listed = "listed first of them"
 	}
-	s := fmt.Sprintf("%s were tied with %s each in round %d; %s was %s.", tied, runoff.Plural(tb.Votes.String(), "vote"), tb.Round, tb.Selected, outcome)
-	if tb.Explanation != "" {
-		s += " " + tb.Explanation
+	decided := func(contention []string, lead string) string {
+		switch tb.Rule {
+		case rcv.TiebreakUseCandidateOrder, rcv.TiebreakPreviousRoundCountsThenCandidateOrder:
+			return fmt.Sprintf("%s the rules go by the order the candidates are listed: %s, %s, was %s.", lead, tb.Selected, listed, outcome)
+		case rcv.TiebreakGeneratePermutation:
+			return fmt.Sprintf("%s the rules go by a shuffled order of the candidates: %s, %s in it, was %s.", lead, tb.Selected, listed, outcome)
+		case rcv.TiebreakRandom, rcv.TiebreakPreviousRoundCountsThenRandom:
+			return fmt.Sprintf("%s a random draw among %s chose %s to be %s.", lead, joinAnd(contention), tb.Selected, outcome)
+		default: // the organizer was asked
+			return fmt.Sprintf("%s the organizer chose %s to be %s.", lead, tb.Selected, outcome)
+		}
 	}
-	return s
+	capital := func(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
+	switch tb.Rule {
+	case rcv.TiebreakPreviousRoundCountsThenCandidateOrder, rcv.TiebreakPreviousRoundCountsThenRandom, rcv.TiebreakPreviousRoundCountsThenAsk:
+	default:
+		return s + " " + capital(strings.TrimSpace(decided(tb.Tied, "")))
+	}
+	if tb.Round <= 1 {
+		return s + " " + decided(tb.Tied, "The rules look first at earlier rounds, but this is the first round, so")
+	}
+	// Earlier rounds, latest first, narrow the tie to those with the
+	// fewest (or, electing, most) votes, as the tabulator does.
+	contention := slices.Clone(tb.Tied)
+	for r := tb.Round - 1; r >= 1 && r <= len(rounds) && len(contention) > 1; r-- {
+		rd := &rounds[r-1]
+		var best int64
+		for i, n := range contention {
+			v, _ := rd.TallyOf(n)
+			if i == 0 || (electing && v.Units > best) || (!electing && v.Units < best) {
+				best = v.Units
+			}
+		}
+		var next []string
+		for _, n := range contention {
+			if v, _ := rd.TallyOf(n); v.Units == best {
+				next = append(next, n)
+			}
+		}
+		if len(next) == 1 && next[0] == tb.Selected {
+			var others []string
+			for _, n := range contention {
+				if n != tb.Selected {
+					v, _ := rd.TallyOf(n)
+					others = append(others, fmt.Sprintf("%s for %s", v, n))
+				}
+			}
+			v, _ := rd.TallyOf(tb.Selected)
+			more := "fewer"
+			if electing {
+				more = "more"
+			}
+			return s + fmt.Sprintf(" The rules look back at earlier rounds: in round %d %s had %s votes (%s, against %s), so was %s.",
+				r, tb.Selected, more, v, joinAnd(others), outcome)
+		}
+		contention = next
+	}
+	return s + " " + decided(contention, fmt.Sprintf("The rules look back at earlier rounds, but %s were level in each of them, so", joinAnd(contention)))
+}
+
+// joinAnd lists names as a sentence does: "A", "A and B", "A, B and C".
+func joinAnd(names []string) string {
+	switch len(names) {
+	case 0:
+		return ""
+	case 1:
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
+// smithAndCycle finds, when no one beats everyone head to head, the Smith
+// set (those who beat or tie, directly or through others, everyone) and
+// the shortest circle of strict defeats among them.
+func smithAndCycle(names []string, wins [][]int64) (smith, cycle []string) {
+	k := len(names)
+	reach := make([][]bool, k) // reach[i][j]: i beats or ties j, directly or through others
+	for i := range k {
+		reach[i] = make([]bool, k)
+		for j := range k {
+			reach[i][j] = i == j || wins[i][j] >= wins[j][i]
+		}
+	}
+	for m := range k {
+		for i := range k {
+			if reach[i][m] {
+				for j := range k {
+					reach[i][j] = reach[i][j] || reach[m][j]
+				}
+			}
+		}
+	}
+	in := make([]bool, k)
+	for i := range k {
+		in[i] = !slices.Contains(reach[i], false)
+		if in[i] {
+			smith = append(smith, names[i])
+		}
+	}
+	// The shortest circle of strict defeats within the Smith set, by a
+	// breadth-first search from each member back to itself.
+	var best []int
+	for s := range k {
+		if !in[s] {
+			continue
+		}
+		prev := make([]int, k)
+		for i := range prev {
+			prev[i] = -1
+		}
+		queue := []int{s}
+		seen := make([]bool, k)
+		seen[s] = true
+	search:
+		for len(queue) > 0 {
+			u := queue[0]
+			queue = queue[1:]
+			for v := range k {
+				if !in[v] || wins[u][v] <= wins[v][u] {
+					continue
+				}
+				if v == s {
+					path := []int{}
+					for x := u; x != -1; x = prev[x] {
+						path = append(path, x)
+					}
+					slices.Reverse(path)
+					if best == nil || len(path) < len(best) {
+						best = path
+					}
+					break search
+				}
+				if !seen[v] {
+					seen[v], prev[v] = true, u
+					queue = append(queue, v)
+				}
+			}
+		}
+	}
+	for _, i := range best {
+		cycle = append(cycle, names[i])
+	}
+	return smith, cycle
 }
 
 func nonNil(s []string) []string {

@@ -64,7 +64,7 @@ func TestResultsModel(t *testing.T) {
 		{r1.Continuing + " " + r2.Continuing, "100 90"},
 		{r1.ThresholdRule, "More than half of the 100 votes still counting in this round."},
 		{r1.ThresholdChange, ""},
-		{r2.ThresholdChange, "Lower than round 1's 51: 90 votes are still counting, against 100 then, because ballots whose choices have all been eliminated no longer count."},
+		{r2.ThresholdChange, "Lower than round 1's 51 because 10 ballots stopped counting when every candidate they ranked was out: 90 votes are still counting, against 100 then."},
 		{r3.ThresholdChange, ""},
 		{fmt.Sprint(r1.Transfers), "[{Chattanooga eliminated [{Knoxville 5}] 10 }]"},
 		{fmt.Sprint(r2.Transfers), "[{Knoxville eliminated [{Nashville 22}]  }]"},
@@ -101,7 +101,7 @@ func TestResultsModelTieInWords(t *testing.T) {
 	}
 	tb := snap.Model.TieBreaks[0]
 	if tb.Round != 1 || tb.Chosen != "Chattanooga" || tb.Outcome != runoff.CandidateEliminated || tb.Votes != "2" ||
-		!strings.HasPrefix(tb.Explanation, "Chattanooga and Nashville were tied with 2 votes each in round 1; Chattanooga was eliminated. ") {
+		tb.Explanation != "Chattanooga and Nashville were tied with 2 votes each in round 1. The rules look first at earlier rounds, but this is the first round, so the rules go by the order the candidates are listed: Chattanooga, listed last of them, was eliminated." {
 		t.Errorf("tie-break %+v", tb)
 	}
 }
@@ -140,5 +140,61 @@ func TestRecomputerUsesNotifiedIDs(t *testing.T) {
 	}
 	if len(fs.saved) != 2 || fs.saved[1].ElectionID != b.Election.ID || len(rc.takePending()) != 0 {
 		t.Fatalf("scan recomputed %v", fs.saved)
+	}
+}
+
+// A tie after round 1 is broken by looking back, and the words say which
+// earlier round decided it and with what counts; other rules speak in
+// their own terms.
+func TestResultsModelTieWordsByRule(t *testing.T) {
+	for _, tc := range []struct {
+		rule, want string
+	}{
+		{"", "Chattanooga and Nashville were tied with 4 votes each in round 2. The rules look back at earlier rounds: in round 1 Chattanooga had fewer votes (3, against 4 for Nashville), so was eliminated."},
+		{"useCandidateOrder", "Chattanooga and Nashville were tied with 4 votes each in round 2. The rules go by the order the candidates are listed: Chattanooga, listed last of them, was eliminated."},
+		{"random", "Chattanooga and Nashville were tied with 4 votes each in round 2. A random draw among Chattanooga and Nashville chose "},
+	} {
+		tl := tennessee()
+		c := tl.Election.Candidates
+		tl.Rankings = []store.RankingCount{
+			{Ranking: []uuid.UUID{c[0].ID}, Count: 6}, {Ranking: []uuid.UUID{c[1].ID}, Count: 4},
+			{Ranking: []uuid.UUID{c[2].ID}, Count: 3}, {Ranking: []uuid.UUID{c[3].ID, c[2].ID}, Count: 1},
+		}
+		if tc.rule != "" {
+			tl.Election.Settings.Tiebreak = tc.rule
+			seed := int64(7)
+			tl.Election.Settings.RandomSeed = &seed
+		}
+		snap, err := Count(tl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tbs := snap.Model.TieBreaks
+		if len(tbs) != 1 {
+			t.Fatalf("%s: tie-breaks %+v", tc.rule, tbs)
+		}
+		got := tbs[0].Explanation
+		if got != tc.want && !(strings.HasSuffix(tc.want, " ") && strings.HasPrefix(got, tc.want)) {
+			t.Errorf("%s:\ngot  %s\nwant %s", tc.rule, got, tc.want)
+		}
+		if strings.Contains(got, "selected") {
+			t.Errorf("%s: %q says selected", tc.rule, got)
+		}
+	}
+}
+
+func TestSmithAndCycle(t *testing.T) {
+	names := []string{"Ada", "Bo", "Cy", "Di"}
+	// Ada beats Bo, Bo beats Cy, Cy beats Ada; all three beat Di.
+	wins := [][]int64{{0, 6, 3, 7}, {3, 0, 6, 7}, {6, 3, 0, 7}, {2, 2, 2, 0}}
+	smith, cycle := smithAndCycle(names, wins)
+	if !slices.Equal(smith, []string{"Ada", "Bo", "Cy"}) || !slices.Equal(cycle, []string{"Ada", "Bo", "Cy"}) {
+		t.Errorf("smith %v, cycle %v", smith, cycle)
+	}
+	// Ada and Bo level, both beat Cy: no circle, the Smith set is the two.
+	wins = [][]int64{{0, 4, 6}, {4, 0, 6}, {2, 2, 0}}
+	smith, cycle = smithAndCycle(names[:3], wins)
+	if !slices.Equal(smith, []string{"Ada", "Bo"}) || len(cycle) != 0 {
+		t.Errorf("smith %v, cycle %v", smith, cycle)
 	}
 }

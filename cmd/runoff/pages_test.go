@@ -230,6 +230,8 @@ func TestPagesAccessible(t *testing.T) {
 	do("results", chromedp.Navigate(a.base+"/e/"+electionID[1]+"/results"))
 	waitUntilText("main", "Round 1")
 	pc.check("results")
+	do("results card to embed", chromedp.Navigate(a.base+"/e/"+electionID[1]+"/results/embed"), chromedp.WaitVisible(css(`.banner`)))
+	pc.check("results-embed")
 	do("printable results", chromedp.Navigate(a.base+"/e/"+electionID[1]+"/results/print"), chromedp.WaitVisible(css(`.print-summary`)))
 	pc.check("results-print")
 

@@ -86,6 +86,8 @@ func runWeb(ctx context.Context, cfg config, log *slog.Logger) error {
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	// Results streams never finish by themselves: end them on shutdown.
+	httpSrv.RegisterOnShutdown(srv.StopLive)
 	log.Info("listening", "addr", ln.Addr().String())
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()
