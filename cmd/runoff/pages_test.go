@@ -67,6 +67,9 @@ func (pc *pageChecker) check(name string) {
 			t.Fatal(err)
 		}
 		if pc.dir != "" {
+			if err := os.MkdirAll(pc.dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
 			png, err := chromedp.Run(pc.ctx, chromedp.FullScreenshot(100))
 			if err != nil {
 				t.Fatal(err)
