@@ -50,8 +50,20 @@ func runWeb(ctx context.Context, cfg config, log *slog.Logger) error {
 		log.Warn("broker not reachable at start; will retry on demand", "err", err)
 	}
 
+	// Elections are read through a cache that a listener on the broker
+	// keeps true; until the listener is up, every read goes to Postgres.
+	cache := store.NewElectionCache(db.Election)
+	registerCacheMetrics(reg, cache)
+	listenCtx, stopListening := context.WithCancel(ctx)
+	listening := make(chan struct{})
+	go func() {
+		defer close(listening)
+		electionListener(cfg, cache, log).Run(listenCtx)
+	}()
+	defer func() { stopListening(); <-listening }()
+
 	srv := &handlers.Server{
-		Elections:      db,
+		Elections:      cachedElections{DB: db, cache: cache},
 		DeadLetters:    db,
 		Accounts:       db,
 		Records:        db,
