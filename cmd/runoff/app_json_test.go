@@ -54,6 +54,7 @@ var envInProduction = map[string]struct {
 	"LOG_LEVEL":           {},
 	"METRICS_TOKEN":       {},
 	"METRICS_PORT":        {},
+	"DEBUG_PPROF":         {}, // off unless an operator profiles
 	"RUNOFF_QUEUE_PREFIX": {},
 }
 

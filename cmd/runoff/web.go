@@ -89,7 +89,7 @@ func runWeb(ctx context.Context, cfg config, log *slog.Logger) error {
 		return fmt.Errorf("web: listen: %w", err)
 	}
 	httpSrv := &http.Server{
-		Handler:           srv.Handler(),
+		Handler:           withPprof(cfg, srv.Handler()),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
