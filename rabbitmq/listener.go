@@ -89,7 +89,7 @@ func (l *Listener) session(ctx context.Context, d *dialer) error {
 		return fmt.Errorf("rabbitmq: consume %s: %w", q.Name, err)
 	}
 	closed := conn.NotifyClose(make(chan *amqp.Error, 1))
-	l.Log.Info("listening", "queue", q.Name, "node", node)
+	l.Log.Info("listening for broadcasts", "queue", q.Name, "node", node)
 	l.Up(true)
 	for {
 		select {

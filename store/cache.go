@@ -180,6 +180,13 @@ func (c *ElectionCache) SetLive(live bool) {
 	c.changing = nil
 }
 
+// Live reports whether invalidations are arriving, so rows are cached.
+func (c *ElectionCache) Live() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.live
+}
+
 // Stats returns how many reads were served from the cache and how many
 // went to Postgres.
 func (c *ElectionCache) Stats() (hits, misses uint64) {
