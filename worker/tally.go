@@ -91,12 +91,26 @@ type TallyStore interface {
 	SaveResult(ctx context.Context, r runoff.ResultSnapshot) error
 }
 
+// RecomputeClaimer shares the recomputes between several workers (store.DB
+// is one): see store.DB.ClaimRecompute.
+type RecomputeClaimer interface {
+	ClaimRecompute(ctx context.Context, id uuid.UUID) (release func(), busy bool, err error)
+}
+
+// TurnTaker shares a periodic scan between several workers: one of them
+// takes each turn (store.DB.ClaimTurn).
+type TurnTaker interface {
+	ClaimTurn(ctx context.Context, name string, every time.Duration) (bool, error)
+}
+
 // Recomputer keeps results snapshots fresh. It recomputes the elections it
 // is told have new ballots, at most once per MinInterval however often it
 // is told; and every Poll it also recomputes every election whose snapshot
 // is older than its counts, found in Postgres rather than kept in memory,
 // so that a worker that died between a commit and a recompute leaves
-// nothing stale for long.
+// nothing stale for long. With several workers on one database (a Store
+// that is a RecomputeClaimer and a TurnTaker), each snapshot version is
+// counted by one of them, and one of them scans per Poll.
 type Recomputer struct {
 	Store       TallyStore
 	Log         *slog.Logger
@@ -135,7 +149,7 @@ func (rc *Recomputer) Run(ctx context.Context) error {
 	scan := true // at start, look for what an earlier worker left stale
 	for {
 		var err error
-		if scan {
+		if scan && rc.myTurn(ctx) {
 			err = rc.Once(ctx)
 		} else {
 			err = rc.recomputeAll(ctx, rc.takePending())
@@ -157,6 +171,21 @@ func (rc *Recomputer) Run(ctx context.Context) error {
 			scan = true
 		}
 	}
+}
+
+// myTurn reports whether this worker scans now: always alone, or when it
+// takes the turn among several.
+func (rc *Recomputer) myTurn(ctx context.Context) bool {
+	tt, ok := rc.Store.(TurnTaker)
+	if !ok {
+		return true
+	}
+	mine, err := tt.ClaimTurn(ctx, "recompute-scan", rc.Poll*4/5)
+	if err != nil {
+		rc.Log.Warn("recompute scan: taking the turn failed; scanning anyway", "err", err)
+		return true
+	}
+	return mine
 }
 
 func (rc *Recomputer) takePending() []uuid.UUID {
@@ -196,6 +225,21 @@ func (rc *Recomputer) recomputeAll(ctx context.Context, ids []uuid.UUID) error {
 }
 
 func (rc *Recomputer) recompute(ctx context.Context, id uuid.UUID) error {
+	if c, ok := rc.Store.(RecomputeClaimer); ok {
+		release, busy, err := c.ClaimRecompute(ctx, id)
+		switch {
+		case err != nil:
+			return err
+		case busy:
+			// Another worker is counting it, perhaps from before our
+			// batch: look again after MinInterval.
+			rc.Notify([]uuid.UUID{id})
+			return nil
+		case release == nil:
+			return nil // up to date
+		}
+		defer release()
+	}
 	start := time.Now()
 	t, err := rc.Store.Tally(ctx, id)
 	if err != nil {
