@@ -192,8 +192,8 @@ feed:
 	if ceiling.Messages > 0 {
 		fmt.Fprintf(stdout, "ratio: %.3f of the broker ceiling\n", perSec/ceiling.PerSecond())
 	}
-	fmt.Fprintf(stdout, "counted: %d of %d receipted ballots in the results %v after the first was cast (%.0f ballots/s end to end)\n",
-		counted-before, receipted, all.Round(time.Millisecond), float64(counted-before)/all.Seconds())
+	fmt.Fprintf(stdout, "counted: %d of %d receipted ballots in the results %v after the first was cast (%.0f ballots/s end to end; the results caught up %v after the last receipt)\n",
+		counted-before, receipted, all.Round(time.Millisecond), float64(counted-before)/all.Seconds(), (all - casting).Round(time.Millisecond))
 	lag, pending := follow.result()
 	fmt.Fprintf(stdout, "receipt to counted (%d sampled, %d never counted): p50=%v p95=%v max=%v\n",
 		len(lag), pending, pct(lag, 0.50), pct(lag, 0.95), pct(lag, 1))
