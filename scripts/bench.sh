@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # go tool task bench: the Go benchmarks, then a short runoff load against
-# a local stack of its own (a database and queue prefix of its own, web on
+# a local stack of its own (a database of its own, queues prefixed bench., web on
 # 127.0.0.1:18180, worker metrics on 19191), with the broker's ceiling
 # measured just before; prints the figures and the ratio. Needs the local
 # PostgreSQL and RabbitMQ (go tool task services). BENCH_BALLOTS and
@@ -20,11 +20,11 @@ psql "$admin" -qc "CREATE DATABASE $db" >/dev/null
 dir=$(mktemp -d)
 export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db?sslmode=disable"
 export AMQP_URL=${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/}
-export RUNOFF_QUEUE_PREFIX="bench-$$." SESSION_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') LOG_LEVEL=warn
+export RUNOFF_QUEUE_PREFIX="bench." SESSION_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') LOG_LEVEL=warn
 cleanup() {
   kill "${web:-}" "${worker:-}" 2>/dev/null || true
   wait 2>/dev/null || true
-  for q in elections votes dead; do rabbitmqadmin -q delete queue name="${RUNOFF_QUEUE_PREFIX}runoff.$q" >/dev/null 2>&1 || rabbitmqctl -q delete_queue "${RUNOFF_QUEUE_PREFIX}runoff.$q" >/dev/null 2>&1 || true; done
+  for q in elections votes dead; do rabbitmqctl -q delete_queue "${RUNOFF_QUEUE_PREFIX}runoff.$q" >/dev/null 2>&1 || true; done
   psql "$admin" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
   rm -rf "$dir"
 }

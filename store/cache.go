@@ -194,3 +194,51 @@ func (c *ElectionCache) Stats() (hits, misses uint64) {
 	defer c.mu.Unlock()
 	return c.hits, c.misses
 }
+
+// ResultCache keeps each election's last results snapshot, parsed, for a
+// short while: a popular results page then costs its rendering, not a
+// Postgres read and a JSON parse of the model per request. Snapshots only
+// move forward and the page already says how old its figures are, so a
+// TTL (well under the worker's recount cadence) is all the invalidation
+// it needs.
+type ResultCache struct {
+	Load func(ctx context.Context, id uuid.UUID) (*runoff.ResultSnapshot, error)
+	TTL  time.Duration
+	Now  func() time.Time
+
+	mu      sync.Mutex
+	entries map[uuid.UUID]resultEntry
+}
+
+type resultEntry struct {
+	snap    *runoff.ResultSnapshot
+	expires time.Time
+}
+
+// NewResultCache makes a result cache in front of load.
+func NewResultCache(load func(ctx context.Context, id uuid.UUID) (*runoff.ResultSnapshot, error)) *ResultCache {
+	return &ResultCache{Load: load, TTL: 500 * time.Millisecond, Now: time.Now}
+}
+
+// Result returns the election's snapshot, read at most TTL ago. Callers
+// must not change it. Not-found is not kept: the first count shows at once.
+func (c *ResultCache) Result(ctx context.Context, id uuid.UUID) (*runoff.ResultSnapshot, error) {
+	now := c.Now()
+	c.mu.Lock()
+	if ent, ok := c.entries[id]; ok && now.Before(ent.expires) {
+		c.mu.Unlock()
+		return ent.snap, nil
+	}
+	c.mu.Unlock()
+	snap, err := c.Load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.entries == nil || len(c.entries) >= 10000 {
+		c.entries = map[uuid.UUID]resultEntry{}
+	}
+	c.entries[id] = resultEntry{snap: snap, expires: now.Add(c.TTL)}
+	c.mu.Unlock()
+	return snap, nil
+}

@@ -137,3 +137,37 @@ func TestElectionCacheCopies(t *testing.T) {
 		t.Errorf("cached row changed by a caller: %s", s)
 	}
 }
+
+// Snapshots are kept for the TTL; not-found is not kept, so the first
+// count shows at once.
+func TestResultCacheTTL(t *testing.T) {
+	var reads int
+	var have *runoff.ResultSnapshot
+	c := store.NewResultCache(func(ctx context.Context, id uuid.UUID) (*runoff.ResultSnapshot, error) {
+		reads++
+		if have == nil {
+			return nil, runoff.ErrNotFound
+		}
+		return have, nil
+	})
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	c.Now = func() time.Time { return now }
+	id := uuid.New()
+	if _, err := c.Result(context.Background(), id); err == nil {
+		t.Fatal("found before any count")
+	}
+	have = &runoff.ResultSnapshot{BallotsCounted: 1}
+	for range 3 {
+		if s, err := c.Result(context.Background(), id); err != nil || s.BallotsCounted != 1 {
+			t.Fatalf("%+v %v", s, err)
+		}
+	}
+	if reads != 2 {
+		t.Errorf("%d reads, want 2 (not-found, then one kept)", reads)
+	}
+	have = &runoff.ResultSnapshot{BallotsCounted: 2}
+	now = now.Add(c.TTL)
+	if s, _ := c.Result(context.Background(), id); s.BallotsCounted != 2 {
+		t.Errorf("after the TTL: %d ballots, want the new snapshot", s.BallotsCounted)
+	}
+}

@@ -15,10 +15,16 @@ import (
 )
 
 // cachedElections is what the web's handlers read elections through: the
-// database, with Election answered by the web's election cache.
+// database, with Election answered by the web's election cache and Result
+// by a short-lived cache of parsed snapshots.
 type cachedElections struct {
 	*store.DB
-	cache *store.ElectionCache
+	cache   *store.ElectionCache
+	results *store.ResultCache
+}
+
+func (c cachedElections) Result(ctx context.Context, id uuid.UUID) (*runoff.ResultSnapshot, error) {
+	return c.results.Result(ctx, id)
 }
 
 func (c cachedElections) Election(ctx context.Context, id uuid.UUID) (*runoff.Election, error) {

@@ -63,7 +63,7 @@ func runWeb(ctx context.Context, cfg config, log *slog.Logger) error {
 	defer func() { stopListening(); <-listening }()
 
 	srv := &handlers.Server{
-		Elections:      cachedElections{DB: db, cache: cache},
+		Elections:      cachedElections{DB: db, cache: cache, results: store.NewResultCache(db.Result)},
 		DeadLetters:    db,
 		Accounts:       db,
 		Records:        db,
