@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -104,6 +105,8 @@ type Server struct {
 	// KeysSecret derives voter keys (runoff.DeriveKey); without it, keys
 	// cannot be issued or printed, but those issued still work.
 	KeysSecret []byte
+
+	pages sync.Pool // render's page buffers
 }
 
 // Handler returns the whole site: every route, behind cross-origin (CSRF)

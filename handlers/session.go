@@ -259,8 +259,19 @@ func (s *Server) page(r *http.Request, title string) views.Page {
 // render writes a component with a status. It renders into a buffer first
 // so that a failure mid-page becomes an error page, not half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
-	var buf bytes.Buffer
-	if err := c.Render(r.Context(), &buf); err != nil {
+	// Page buffers are reused: growing a fresh one to a page's size was
+	// the largest allocation of a ballot page.
+	buf, _ := s.pages.Get().(*bytes.Buffer)
+	if buf == nil {
+		buf = new(bytes.Buffer)
+	}
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= 1<<18 {
+			s.pages.Put(buf)
+		}
+	}()
+	if err := c.Render(r.Context(), buf); err != nil {
 		s.Log.Error("render failed", "path", r.URL.Path, "err", err)
 		http.Error(w, "Runoff could not draw this page. Please try again.", http.StatusInternalServerError)
 		return
