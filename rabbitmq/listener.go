@@ -47,18 +47,26 @@ func (l *Listener) Run(ctx context.Context) error {
 	if retry <= 0 {
 		retry = time.Second
 	}
+	wait := retry
 	for {
+		start := time.Now()
 		err := l.session(ctx, d)
 		l.Up(false)
 		if ctx.Err() != nil {
 			return nil
 		}
-		l.Log.Warn("listener disconnected; listening again shortly", "err", err)
+		// A broker that stays down is tried less and less often (up to
+		// every 10 s), so the log is not a line a second.
+		if time.Since(start) > time.Minute {
+			wait = retry
+		}
+		l.Log.Warn("listener disconnected; the web reads elections from Postgres until it listens again", "err", err, "retry_in", wait)
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-time.After(retry):
+		case <-time.After(wait):
 		}
+		wait = min(2*wait, max(retry, 10*time.Second))
 	}
 }
 
