@@ -55,6 +55,8 @@ var envInProduction = map[string]struct {
 	"METRICS_TOKEN":       {},
 	"METRICS_PORT":        {},
 	"DEBUG_PPROF":         {}, // off unless an operator profiles
+	"GOGC":                {}, // the Go runtime's; set, the web keeps it rather than its own
+	"GOMEMLIMIT":          {}, // likewise
 	"RUNOFF_QUEUE_PREFIX": {},
 }
 

@@ -50,6 +50,9 @@ type config struct {
 	TrustProxy bool
 	// MetricsToken, if set, is required as a bearer token on /metrics.
 	MetricsToken string
+	// GCTuned says the operator set GOGC or GOMEMLIMIT, which the Go
+	// runtime then follows; otherwise the web picks its own (web.go).
+	GCTuned bool
 	// Pprof serves /debug/pprof/ on the web's PORT and the worker's
 	// METRICS_PORT, behind MetricsToken (DEBUG_PPROF=true).
 	Pprof bool
@@ -170,6 +173,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		cfg.MetricsPort = p
 	}
+	cfg.GCTuned = getenv("GOGC") != "" || getenv("GOMEMLIMIT") != ""
 	switch v := getenv("DEBUG_PPROF"); v {
 	case "", "false":
 	case "true":

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -33,6 +34,15 @@ func runWeb(ctx context.Context, cfg config, log *slog.Logger) error {
 		log.Warn("KEYS_SECRET and SESSION_KEY are not set: voter keys issued now can be printed again only until this process restarts, and only by this process; set KEYS_SECRET in production")
 	case "SESSION_KEY":
 		log.Info("KEYS_SECRET is not set: voter keys are derived from SESSION_KEY; if SESSION_KEY ever changes, keys issued before can no longer be printed again (they still work). Set KEYS_SECRET to keep them apart")
+	}
+	if !cfg.GCTuned {
+		// The web's live heap is small (about 10 MB under load), so with
+		// Go's default GOGC=100 it collects very often: measured under
+		// runoff load, GOGC=400 took the web from about 205 to 160 µs of
+		// CPU per ballot and its peak memory from 27 to 37 MB. The soft
+		// limit keeps it under 100 MB whatever the load.
+		debug.SetGCPercent(400)
+		debug.SetMemoryLimit(96 << 20)
 	}
 	db, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
