@@ -113,6 +113,25 @@ func PublishedKeys() []string {
 		KeyElectionDelete, KeyElectionTiebreak, KeyElectionKeys, KeyElectionImport, KeyElectionInvite, KeyVoteSubmit, KeyVoteSeal, KeyDeadLetterRequeue, KeyAccountReset}
 }
 
+// KeyElectionChanged begins the routing key under which the worker
+// announces, after its commit, that it changed an election
+// (election.changed.<id>, body ElectionChanged), for every web process's
+// election cache. Its two words after "election" keep it out of the
+// organizers' queue (bound to election.*): it is a broadcast, not work.
+const KeyElectionChanged = "election.changed"
+
+// ElectionChanged is the body of an election.changed.<id> announcement.
+type ElectionChanged struct {
+	ElectionID uuid.UUID `json:"election_id"`
+}
+
+// ElectionChangeKeys are the organizer's requests that change what an
+// election's ballot page shows; a web cache stops trusting its copy when
+// it sees one, until the worker announces the change carried out.
+func ElectionChangeKeys() []string {
+	return []string{KeyElectionUpdate, KeyElectionOpen, KeyElectionClose, KeyElectionReopen, KeyElectionDelete}
+}
+
 // ElectionUpdate is the body of an election.update message: the election
 // as the organizer's form left it. While a draft, every field applies;
 // once open, only ClosesAt, Description and Results do.

@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -109,6 +110,8 @@ type Server struct {
 	// election (live.go); a second if 0.
 	LiveEvery time.Duration
 	live      *liveHub
+
+	pages sync.Pool // render's page buffers
 }
 
 // Handler returns the whole site: every route, behind cross-origin (CSRF)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/a-h/templ"
 	"github.com/google/uuid"
+	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
 
 	"github.com/runoff-vote/runoff"
@@ -57,6 +58,11 @@ func NewCookieStore(secret []byte, secure bool) *sessions.CookieStore {
 		SameSite: http.SameSiteLaxMode,
 	}
 	cs.MaxAge(cs.Options.MaxAge)
+	for _, c := range cs.Codecs {
+		if sc, ok := c.(*securecookie.SecureCookie); ok {
+			sc.SetSerializer(cookieValues{})
+		}
+	}
 	return cs
 }
 
@@ -253,8 +259,19 @@ func (s *Server) page(r *http.Request, title string) views.Page {
 // render writes a component with a status. It renders into a buffer first
 // so that a failure mid-page becomes an error page, not half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
-	var buf bytes.Buffer
-	if err := c.Render(r.Context(), &buf); err != nil {
+	// Page buffers are reused: growing a fresh one to a page's size was
+	// the largest allocation of a ballot page.
+	buf, _ := s.pages.Get().(*bytes.Buffer)
+	if buf == nil {
+		buf = new(bytes.Buffer)
+	}
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= 1<<18 {
+			s.pages.Put(buf)
+		}
+	}()
+	if err := c.Render(r.Context(), buf); err != nil {
 		s.Log.Error("render failed", "path", r.URL.Path, "err", err)
 		http.Error(w, "Runoff could not draw this page. Please try again.", http.StatusInternalServerError)
 		return

@@ -159,6 +159,34 @@ func (p *Publisher) send(ctx context.Context, key, id string, body []byte) (*pen
 	return w, nil
 }
 
+// Announce broadcasts body with routing key to the exchange, to whoever
+// listens (the web processes' own queues, see Listener): transient, not
+// mandatory (no listener is not an error), and without waiting for the
+// confirm. A lost announcement costs a listener at most its cache's TTL.
+func (p *Publisher) Announce(ctx context.Context, key string, body []byte) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return errors.New("rabbitmq: publisher closed")
+	}
+	if err := p.ensure(); err != nil {
+		return fmt.Errorf("rabbitmq: announce %s: %w", key, err)
+	}
+	// The channel numbers every publish: take this one's tag with no
+	// waiter, so the confirms of the others keep theirs.
+	s := p.session
+	s.mu.Lock()
+	s.next++
+	s.mu.Unlock()
+	err := p.ch.PublishWithContext(ctx, p.Topology.Exchange, key, false, false, amqp.Publishing{
+		ContentType: "application/json", DeliveryMode: amqp.Transient, Timestamp: time.Now(), Type: key, Body: body})
+	if err != nil {
+		p.dropLocked(err)
+		return fmt.Errorf("rabbitmq: announce %s: %w", key, err)
+	}
+	return nil
+}
+
 // ensure dials a connection and opens a confirm channel if there is none.
 // Callers hold p.mu.
 func (p *Publisher) ensure() error {

@@ -160,7 +160,18 @@ func (c *Contest) Ballots() []Ballot {
 
 // ballotsToSet converts API ballots into the compact form, checking indices.
 func ballotsToSet(ballots []Ballot, nDeclared int) (*ballotSet, error) {
-	s := newBallotSet()
+	// Sized once: a million-ballot election gives hundreds of thousands of
+	// distinct rankings, and growing by appending held every old copy too.
+	ntoks := 0
+	for _, b := range ballots {
+		for _, marks := range b.Ranks {
+			if len(marks) > 0 {
+				ntoks += 2 + len(marks)
+			}
+		}
+	}
+	s := newBallotSetSized(len(ballots))
+	s.toks = make([]int32, 0, ntoks)
 	var toks []int32
 	for bi, b := range ballots {
 		if b.Count < 0 {

@@ -310,3 +310,14 @@ func uuidArray(ids []uuid.UUID) pq.StringArray {
 	}
 	return ss
 }
+
+// BallotsStored counts how many of ids are stored, and of those how many
+// counted: the load generator checks every receipt against it.
+func (s *DB) BallotsStored(ctx context.Context, ids []uuid.UUID) (stored, counted int, err error) {
+	err = s.db.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE status = 'counted') FROM ballots WHERE id = ANY($1)`,
+		uuidArray(ids)).Scan(&stored, &counted)
+	if err != nil {
+		return 0, 0, wrapf(err, "ballots stored")
+	}
+	return stored, counted, nil
+}

@@ -1,13 +1,14 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/lib/pq"
 
 	"github.com/runoff-vote/runoff"
 )
@@ -27,7 +28,7 @@ type Tally struct {
 	ReadAt    time.Time
 }
 
-const rankingCountsSQL = `SELECT ranking::text[], count FROM ranking_counts WHERE election_id = $1`
+const rankingCountsSQL = `SELECT ranking, count FROM ranking_counts WHERE election_id = $1`
 
 // Tally reads an election, its candidates and its ranking counts in one
 // repeatable-read snapshot, so BallotsCounted matches the counts exactly.
@@ -48,18 +49,26 @@ func (s *DB) Tally(ctx context.Context, id uuid.UUID) (*Tally, error) {
 	if t.Decisions, err = tieDecisions(ctx, tx, id); err != nil {
 		return nil, wrapf(err, "tally %s", id)
 	}
+	// Sized once: a million-ballot election has hundreds of thousands of
+	// distinct rankings.
+	var n int
+	if err := tx.GetContext(ctx, &n, `SELECT count(*) FROM ranking_counts WHERE election_id = $1`, id); err != nil {
+		return nil, wrapf(err, "tally %s", id)
+	}
+	t.Rankings = make([]RankingCount, 0, n)
 	rows, err := tx.QueryContext(ctx, rankingCountsSQL, id)
 	if err != nil {
 		return nil, wrapf(err, "tally %s", id)
 	}
 	defer rows.Close()
+	var arena uuidArena
+	var raw sql.RawBytes // parsed into the arena before the next row
 	for rows.Next() {
-		var ranking pq.StringArray
 		var rc RankingCount
-		if err := rows.Scan(&ranking, &rc.Count); err != nil {
+		if err := rows.Scan(&raw, &rc.Count); err != nil {
 			return nil, wrapf(err, "tally %s", id)
 		}
-		if rc.Ranking, err = parseUUIDs(ranking); err != nil {
+		if rc.Ranking, err = arena.parseArray(raw); err != nil {
 			return nil, wrapf(err, "tally %s", id)
 		}
 		t.Rankings = append(t.Rankings, rc)
@@ -127,6 +136,44 @@ func (s *DB) StaleElections(ctx context.Context, limit int) ([]uuid.UUID, error)
 	var ids []uuid.UUID
 	if err := s.db.SelectContext(ctx, &ids, staleElectionsSQL, limit); err != nil {
 		return nil, wrapf(err, "stale elections")
+	}
+	return ids, nil
+}
+
+// uuidArena hands out the rankings of a tally from large shared blocks:
+// a million-ballot election has hundreds of thousands of distinct
+// rankings, and one allocation (and one Postgres text array of strings)
+// for each cost the worker more memory and GC than the count itself.
+type uuidArena struct {
+	block []uuid.UUID
+}
+
+// parseArray parses a uuid[] in Postgres's text form ({a,b,c}).
+func (a *uuidArena) parseArray(raw []byte) ([]uuid.UUID, error) {
+	if len(raw) < 2 || raw[0] != '{' || raw[len(raw)-1] != '}' {
+		return nil, fmt.Errorf("ranking %q: not an array", raw)
+	}
+	body := raw[1 : len(raw)-1]
+	if len(body) == 0 {
+		return []uuid.UUID{}, nil
+	}
+	n := bytes.Count(body, []byte{','}) + 1
+	if cap(a.block)-len(a.block) < n {
+		a.block = make([]uuid.UUID, 0, max(8192, n))
+	}
+	at := len(a.block)
+	a.block = a.block[:at+n]
+	ids := a.block[at : at+n : at+n]
+	for i := range n {
+		elem := body
+		if j := bytes.IndexByte(body, ','); j >= 0 {
+			elem, body = body[:j], body[j+1:]
+		}
+		id, err := uuid.ParseBytes(elem)
+		if err != nil {
+			return nil, fmt.Errorf("ranking %q: %w", raw, err)
+		}
+		ids[i] = id
 	}
 	return ids, nil
 }

@@ -30,8 +30,11 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	if err != nil {
 		return nil, wrapf(err, "open")
 	}
+	// As many kept idle as may be open: under load a pool that keeps fewer
+	// closes and reopens connections all the time, and a new Postgres
+	// backend costs far more than the query it was opened for.
 	db.SetMaxOpenConns(20)
-	db.SetMaxIdleConns(10)
+	db.SetMaxIdleConns(20)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()

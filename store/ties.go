@@ -84,7 +84,8 @@ const toSealSQL = `
 SELECT ` + electionColumns + ` FROM elections
 WHERE final_at IS NULL AND (status = 'closed' OR closes_at <= $1)
   AND (sealed_at IS NULL OR sealed_at < $2)
-ORDER BY id LIMIT 200`
+ORDER BY id LIMIT 200
+FOR UPDATE SKIP LOCKED`
 
 // ToSeal lists the seals to send: elections closed since before settled
 // whose count is not final, and whose last seal (if any) went out before

@@ -24,6 +24,16 @@ type Changes struct {
 	Store ChangeStore
 	// Recount, if set, is told of elections whose count must be made again.
 	Recount func(ids []uuid.UUID)
+	// Changed, if set, is told of each election a change was carried out
+	// on, after its commit (the web processes' caches forget it).
+	Changed func(ctx context.Context, id uuid.UUID)
+}
+
+// changed tells Changed, if set.
+func (h *Changes) changed(ctx context.Context, id uuid.UUID) {
+	if h.Changed != nil {
+		h.Changed(ctx, id)
+	}
 }
 
 // Tiebreak records the organizer's choice in a tie; the count resumes.
@@ -41,6 +51,7 @@ func (h *Changes) Tiebreak(ctx context.Context, batch []runoff.Message) ([]strin
 		if dead[i] = out.Dead; dead[i] == "" && h.Recount != nil {
 			h.Recount([]uuid.UUID{m.Election})
 		}
+		h.changed(ctx, m.Election)
 	}
 	return dead, nil
 }
@@ -58,6 +69,7 @@ func (h *Changes) Update(ctx context.Context, batch []runoff.Message) ([]string,
 			return nil, err
 		}
 		dead[i] = out.Dead
+		h.changed(ctx, m.ElectionID)
 	}
 	return dead, nil
 }
@@ -75,6 +87,7 @@ func (h *Changes) Act(ctx context.Context, batch []runoff.Message) ([]string, er
 			return nil, err
 		}
 		dead[i] = out.Dead
+		h.changed(ctx, m.ElectionID)
 	}
 	return dead, nil
 }

@@ -40,7 +40,9 @@ func (s *Sealer) Run(ctx context.Context) error {
 	t := time.NewTicker(s.Poll)
 	defer t.Stop()
 	for {
-		if err := s.Once(ctx); err != nil && ctx.Err() == nil {
+		if !s.myTurn(ctx) {
+			// Another worker looks this time.
+		} else if err := s.Once(ctx); err != nil && ctx.Err() == nil {
 			s.Log.Warn("sealing failed", "err", err)
 		}
 		select {
@@ -49,6 +51,22 @@ func (s *Sealer) Run(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
+}
+
+// myTurn reports whether this worker looks for seals to send now: always
+// alone; among several, one per Poll takes the turn (and the store's
+// ToSeal keeps two that look at once from sealing the same election).
+func (s *Sealer) myTurn(ctx context.Context) bool {
+	tt, ok := s.Store.(TurnTaker)
+	if !ok {
+		return true
+	}
+	mine, err := tt.ClaimTurn(ctx, "seal-scan", s.Poll*4/5)
+	if err != nil {
+		s.Log.Warn("sealing: taking the turn failed; looking anyway", "err", err)
+		return true
+	}
+	return mine
 }
 
 // Once sends the seals due now.

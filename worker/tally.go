@@ -44,16 +44,29 @@ func Count(t *store.Tally) (runoff.ResultSnapshot, error) {
 	for i, c := range e.Candidates {
 		index[c.ID] = i
 	}
-	ballots := make([]rcv.Ballot, 0, len(t.Rankings))
+	// One block for every mark and one for every rank, rather than a
+	// slice per rank of each of hundreds of thousands of rankings.
+	total := 0
 	for _, rc := range t.Rankings {
-		idx := make([]int, 0, len(rc.Ranking))
+		total += len(rc.Ranking)
+	}
+	marks := make([]int, total)
+	ranks := make([][]int, total)
+	ballots := make([]rcv.Ballot, 0, len(t.Rankings))
+	at := 0
+	for _, rc := range t.Rankings {
+		from := at
 		for _, id := range rc.Ranking {
 			if i, ok := index[id]; ok {
-				idx = append(idx, i)
+				marks[at] = i
+				ranks[at] = marks[at : at+1 : at+1]
+				at++
 			}
 		}
-		ballots = append(ballots, rcv.Ranking(rc.Count, idx...))
+		ballots = append(ballots, rcv.Ballot{Count: rc.Count, Ranks: ranks[from:at:at]})
 	}
+	// The tally's own copy can go while the count runs.
+	t.Rankings = nil
 	rules := CountRules(e)
 	for _, d := range t.Decisions {
 		rules.TieDecisions = append(rules.TieDecisions, rcv.TieDecision{Pass: d.Pass, Round: d.Round, Kind: rcv.TieKind(d.Kind),
@@ -91,18 +104,38 @@ type TallyStore interface {
 	SaveResult(ctx context.Context, r runoff.ResultSnapshot) error
 }
 
+// RecomputeClaimer shares the recomputes between several workers (store.DB
+// is one): see store.DB.ClaimRecompute.
+type RecomputeClaimer interface {
+	ClaimRecompute(ctx context.Context, id uuid.UUID) (release func(), busy bool, err error)
+}
+
+// TurnTaker shares a periodic scan between several workers: one of them
+// takes each turn (store.DB.ClaimTurn).
+type TurnTaker interface {
+	ClaimTurn(ctx context.Context, name string, every time.Duration) (bool, error)
+}
+
 // Recomputer keeps results snapshots fresh. It recomputes the elections it
 // is told have new ballots, at most once per MinInterval however often it
 // is told; and every Poll it also recomputes every election whose snapshot
 // is older than its counts, found in Postgres rather than kept in memory,
 // so that a worker that died between a commit and a recompute leaves
-// nothing stale for long.
+// nothing stale for long. With several workers on one database (a Store
+// that is a RecomputeClaimer and a TurnTaker), each snapshot version is
+// counted by one of them, and one of them scans per Poll.
 type Recomputer struct {
 	Store       TallyStore
 	Log         *slog.Logger
 	MinInterval time.Duration
-	Poll        time.Duration
-	Metrics     *Metrics
+	// CostRatio adapts the cadence to the cost: after a pass that took d,
+	// the next waits at least CostRatio×d, so recounting a large election
+	// takes at most 1/(CostRatio+1) of the worker's time and the rest goes
+	// to storing ballots. A million-ballot election whose count takes
+	// 300 ms is then recounted about every 0.9 s.
+	CostRatio float64
+	Poll      time.Duration
+	Metrics   *Metrics
 
 	mu      sync.Mutex
 	pending map[uuid.UUID]bool
@@ -111,7 +144,7 @@ type Recomputer struct {
 
 // NewRecomputer makes a recomputer with production defaults.
 func NewRecomputer(s TallyStore, log *slog.Logger) *Recomputer {
-	return &Recomputer{Store: s, Log: log, MinInterval: 250 * time.Millisecond, Poll: 5 * time.Second,
+	return &Recomputer{Store: s, Log: log, MinInterval: 250 * time.Millisecond, CostRatio: 2, Poll: 5 * time.Second,
 		Metrics: NewMetrics(nil), pending: map[uuid.UUID]bool{}, wake: make(chan struct{}, 1)}
 }
 
@@ -135,7 +168,8 @@ func (rc *Recomputer) Run(ctx context.Context) error {
 	scan := true // at start, look for what an earlier worker left stale
 	for {
 		var err error
-		if scan {
+		start := time.Now()
+		if scan && rc.myTurn(ctx) {
 			err = rc.Once(ctx)
 		} else {
 			err = rc.recomputeAll(ctx, rc.takePending())
@@ -146,7 +180,7 @@ func (rc *Recomputer) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-time.After(rc.MinInterval):
+		case <-time.After(max(rc.MinInterval, time.Duration(rc.CostRatio*float64(time.Since(start))))):
 		}
 		select {
 		case <-ctx.Done():
@@ -157,6 +191,21 @@ func (rc *Recomputer) Run(ctx context.Context) error {
 			scan = true
 		}
 	}
+}
+
+// myTurn reports whether this worker scans now: always alone, or when it
+// takes the turn among several.
+func (rc *Recomputer) myTurn(ctx context.Context) bool {
+	tt, ok := rc.Store.(TurnTaker)
+	if !ok {
+		return true
+	}
+	mine, err := tt.ClaimTurn(ctx, "recompute-scan", rc.Poll*4/5)
+	if err != nil {
+		rc.Log.Warn("recompute scan: taking the turn failed; scanning anyway", "err", err)
+		return true
+	}
+	return mine
 }
 
 func (rc *Recomputer) takePending() []uuid.UUID {
@@ -196,11 +245,27 @@ func (rc *Recomputer) recomputeAll(ctx context.Context, ids []uuid.UUID) error {
 }
 
 func (rc *Recomputer) recompute(ctx context.Context, id uuid.UUID) error {
+	if c, ok := rc.Store.(RecomputeClaimer); ok {
+		release, busy, err := c.ClaimRecompute(ctx, id)
+		switch {
+		case err != nil:
+			return err
+		case busy:
+			// Another worker is counting it, perhaps from before our
+			// batch: look again after MinInterval.
+			rc.Notify([]uuid.UUID{id})
+			return nil
+		case release == nil:
+			return nil // up to date
+		}
+		defer release()
+	}
 	start := time.Now()
 	t, err := rc.Store.Tally(ctx, id)
 	if err != nil {
 		return err
 	}
+	distinct := len(t.Rankings)
 	snap, err := Count(t)
 	if err != nil {
 		return err
@@ -209,6 +274,6 @@ func (rc *Recomputer) recompute(ctx context.Context, id uuid.UUID) error {
 		return err
 	}
 	rc.Metrics.RecomputeSeconds.Observe(time.Since(start).Seconds())
-	rc.Log.Debug("results recomputed", "election_id", id, "ballots", t.Election.BallotsCounted, "rankings", len(t.Rankings), "took", time.Since(start))
+	rc.Log.Debug("results recomputed", "election_id", id, "ballots", t.Election.BallotsCounted, "rankings", distinct, "took", time.Since(start))
 	return nil
 }

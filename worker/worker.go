@@ -88,6 +88,13 @@ type Store interface {
 	DeadLetterStore
 }
 
+// Announcer broadcasts a message to whoever listens, without waiting for
+// it to arrive: the worker tells the web processes' election caches what
+// it changed. rabbitmq.Publisher is one.
+type Announcer interface {
+	Announce(ctx context.Context, key string, body []byte) error
+}
+
 // Queues are the worker's lines of work, one per queue: ballots, the
 // organizers' actions (election.* and deadletter.*), and dead letters.
 type Queues struct {
@@ -104,6 +111,14 @@ func NewQueues(s Store, pub Publisher, counted func(ids []uuid.UUID), mailer Mai
 	votes := &Votes{Store: s, Counted: counted}
 	elections := &Elections{Store: s}
 	changes := &Changes{Store: s, Recount: counted}
+	if a, ok := pub.(Announcer); ok {
+		changes.Changed = func(ctx context.Context, id uuid.UUID) {
+			body, _ := json.Marshal(runoff.ElectionChanged{ElectionID: id})
+			if err := a.Announce(ctx, runoff.KeyElectionChanged+"."+id.String(), body); err != nil {
+				log.Warn("election change not announced; web caches keep the old row until their TTL", "election_id", id, "err", err)
+			}
+		}
+	}
 	sealer := NewSealer(s, pub, log)
 	keys := &Keys{Store: s}
 	imports := &Imports{Store: s, Counted: counted}

@@ -54,6 +54,9 @@ var envInProduction = map[string]struct {
 	"LOG_LEVEL":           {},
 	"METRICS_TOKEN":       {},
 	"METRICS_PORT":        {},
+	"DEBUG_PPROF":         {}, // off unless an operator profiles
+	"GOGC":                {}, // the Go runtime's; set, the web keeps it rather than its own
+	"GOMEMLIMIT":          {}, // likewise
 	"RUNOFF_QUEUE_PREFIX": {},
 }
 

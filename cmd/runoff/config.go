@@ -50,6 +50,12 @@ type config struct {
 	TrustProxy bool
 	// MetricsToken, if set, is required as a bearer token on /metrics.
 	MetricsToken string
+	// GCTuned says the operator set GOGC or GOMEMLIMIT, which the Go
+	// runtime then follows; otherwise the web picks its own (web.go).
+	GCTuned bool
+	// Pprof serves /debug/pprof/ on the web's PORT and the worker's
+	// METRICS_PORT, behind MetricsToken (DEBUG_PPROF=true).
+	Pprof bool
 	// MetricsPort, if set, is where the worker serves /metrics and
 	// /healthz (the web serves them on PORT).
 	MetricsPort int
@@ -166,6 +172,17 @@ func loadConfig(getenv func(string) string) (config, error) {
 			return cfg, fmt.Errorf("METRICS_PORT=%q: want a port number 1-65535", v)
 		}
 		cfg.MetricsPort = p
+	}
+	cfg.GCTuned = getenv("GOGC") != "" || getenv("GOMEMLIMIT") != ""
+	switch v := getenv("DEBUG_PPROF"); v {
+	case "", "false":
+	case "true":
+		if cfg.MetricsToken == "" {
+			return cfg, fmt.Errorf("DEBUG_PPROF=true needs METRICS_TOKEN: profiles show what the process holds, so they are never public")
+		}
+		cfg.Pprof = true
+	default:
+		return cfg, fmt.Errorf("DEBUG_PPROF=%q: want true (serve /debug/pprof/ behind METRICS_TOKEN) or false", v)
 	}
 	if v := getenv("RUNOFF_QUEUE_PREFIX"); v != "" {
 		cfg.Topology = cfg.Topology.WithPrefix(v)

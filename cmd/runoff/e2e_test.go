@@ -346,14 +346,26 @@ func TestLoadGenerator(t *testing.T) {
 	a := startApp(t)
 	electionID, _ := a.setUpElection("Apple", "Banana", "Cherry")
 	var out strings.Builder
-	err := runLoad(context.Background(), []string{"--url", a.base, "--election", electionID, "--ballots", "120", "--concurrency", "4"}, &out, testWriter{t})
+	err := runLoad(context.Background(), []string{"--url", a.base, "--election", electionID, "--ballots", "120", "--concurrency", "4",
+		"--amqp", rabbitmqtest.URL(), "--ceiling", "500", "--database", a.getenv("DATABASE_URL"), "--sample", "10"}, &out, testWriter{t})
 	if err != nil {
 		t.Fatalf("load: %v\n%s", err, out.String())
 	}
-	if !strings.Contains(out.String(), "receipted=120 refused503=0 failed=0") || !strings.Contains(out.String(), "counted: 120 of 120") {
-		t.Fatalf("load output:\n%s", out.String())
+	for _, want := range []string{"receipted=120 refused503=0 failed=0", "counted: 120 of 120", "broker ceiling: ", "ratio: ",
+		"receipt to counted (12 sampled, 0 never counted)", "stored: 120 of 120 receipted (120 counted); duplicated: 0"} {
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("load output lacks %q:\n%s", want, out.String())
+		}
 	}
 	t.Log(out.String())
+	// At a fixed rate.
+	out.Reset()
+	if err := runLoad(context.Background(), []string{"--url", a.base, "--election", electionID, "--ballots", "40", "--rate", "100"}, &out, testWriter{t}); err != nil {
+		t.Fatalf("load --rate: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "(100/s offered) receipted=40 ") || !strings.Contains(out.String(), "counted: 40 of 40") {
+		t.Fatalf("load --rate output:\n%s", out.String())
+	}
 	if err := runLoad(context.Background(), []string{"--url", "http://192.0.2.1:8080", "--election", electionID}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "loopback") {
 		t.Fatalf("load of another machine: %v", err)
 	}

@@ -109,7 +109,7 @@ func serveMetrics(ctx context.Context, cfg config, reg *prometheus.Registry, log
 	if err != nil {
 		return nil, fmt.Errorf("worker: metrics: %w", err)
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: withPprof(cfg, mux), ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
 	log.Info("serving metrics", "addr", ln.Addr().String())
 	return func() {

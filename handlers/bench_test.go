@@ -1,0 +1,151 @@
+package handlers_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/runoff-vote/runoff"
+	"github.com/runoff-vote/runoff/handlers"
+	"github.com/runoff-vote/runoff/store"
+	"github.com/runoff-vote/runoff/worker"
+)
+
+// discard is a publisher whose broker confirms at once.
+type discard struct{}
+
+func (discard) Publish(context.Context, string, string, []byte) error { return nil }
+
+func benchServer(st *fakeStore) http.Handler {
+	s := &handlers.Server{
+		Elections: st, DeadLetters: st, Accounts: st, Records: st, Imports: st, Invitations: st, Publisher: discard{},
+		Sessions:     handlers.NewCookieStore([]byte("0123456789abcdef0123456789abcdef"), false),
+		Log:          slog.New(slog.NewTextHandler(io.Discard, nil)),
+		MaxFormBytes: 64 << 10, PasswordCost: bcrypt.MinCost,
+		Metrics: handlers.NewMetrics(nil),
+	}
+	return s.Handler()
+}
+
+func benchElection(st *fakeStore, n int) *runoff.Election {
+	e := &runoff.Election{ID: uuid.Must(uuid.NewV7()), OwnerID: uuid.New(), Title: "Bench", Seats: 1, Status: runoff.StatusOpen,
+		CreatedAt: time.Now(), Settings: runoff.DefaultSettings()}
+	for i := range n {
+		e.Candidates = append(e.Candidates, runoff.Candidate{ID: uuid.Must(uuid.NewV7()), Name: "Candidate " + string(rune('A'+i)), Position: i})
+	}
+	st.elections[e.ID] = e
+	return e
+}
+
+// The web's part of a vote: the form parsed and validated against the
+// (cached) election, the message made and published (the broker's
+// confirm is instant here), the receipt and voted cookies written, and
+// the redirect — everything but the network and the broker.
+func BenchmarkBallotSubmit(b *testing.B) {
+	st := newFakeStore()
+	e := benchElection(st, 12)
+	h := benchServer(st)
+	form := url.Values{}
+	for i, p := range rand.New(rand.NewPCG(1, 2)).Perm(12)[:5] {
+		form.Set("rank"+strconv.Itoa(i+1), e.Candidates[p].ID.String())
+	}
+	body := form.Encode()
+	for b.Loop() {
+		r := httptest.NewRequest("POST", "/e/"+e.ID.String()+"/ballots", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != http.StatusSeeOther {
+			b.Fatalf("status %d: %s", w.Code, w.Body)
+		}
+	}
+}
+
+// The ballot page of a cached election.
+func BenchmarkBallotPage(b *testing.B) {
+	st := newFakeStore()
+	e := benchElection(st, 12)
+	h := benchServer(st)
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", "/e/"+e.ID.String(), nil))
+		if w.Code != http.StatusOK {
+			b.Fatalf("status %d", w.Code)
+		}
+	}
+}
+
+// million is a tally of 1,000,000 ballots over 12 candidates, in about
+// 240,000 distinct rankings of 1 to 6 ranks, like the load tests' seeded
+// election.
+func million(e *runoff.Election) *store.Tally {
+	rng := rand.New(rand.NewPCG(3, 4))
+	seen := map[string]int{}
+	t := &store.Tally{Election: e, ReadAt: time.Now()}
+	for range 1_000_000 {
+		perm := rng.Perm(len(e.Candidates))[:1+rng.IntN(6)]
+		key := fmt.Sprint(perm)
+		if i, ok := seen[key]; ok {
+			t.Rankings[i].Count++
+			continue
+		}
+		rc := store.RankingCount{Count: 1}
+		for _, p := range perm {
+			rc.Ranking = append(rc.Ranking, e.Candidates[p].ID)
+		}
+		seen[key] = len(t.Rankings)
+		t.Rankings = append(t.Rankings, rc)
+	}
+	e.BallotsCounted = 1_000_000
+	return t
+}
+
+// The results page of an election with 1,000,000 ballots: it formats the
+// stored model, whose size depends on candidates and rounds, not ballots.
+func BenchmarkResultsPage1M(b *testing.B) {
+	st := newFakeStore()
+	e := benchElection(st, 12)
+	snap, err := worker.Count(million(e))
+	if err != nil {
+		b.Fatal(err)
+	}
+	st.results[e.ID] = &snap
+	h := benchServer(st)
+	b.ResetTimer()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", "/e/"+e.ID.String()+"/results", nil))
+		if w.Code != http.StatusOK {
+			b.Fatalf("status %d", w.Code)
+		}
+	}
+}
+
+// A full recount of 1,000,000 ballots from their distinct rankings (the
+// worker's Count, without the Postgres read): what the recount cadence
+// adapts to.
+func BenchmarkCount1M(b *testing.B) {
+	st := newFakeStore()
+	e := benchElection(st, 12)
+	t := million(e)
+	rankings := t.Rankings
+	b.ResetTimer()
+	for b.Loop() {
+		t.Rankings = rankings // Count lets go of them
+		if _, err := worker.Count(t); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

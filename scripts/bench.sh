@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# go tool task bench: the Go benchmarks, then a short runoff load against
+# a local stack of its own (a database of its own, queues prefixed bench., web on
+# 127.0.0.1:18180, worker metrics on 19191), with the broker's ceiling
+# measured just before; prints the figures and the ratio. Needs the local
+# PostgreSQL and RabbitMQ (go tool task services). BENCH_BALLOTS and
+# BENCH_CONCURRENCY change the load; BENCH_RATE gives a fixed rate too.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+echo "== Go benchmarks"
+go test -run '^$' -bench . -benchmem ./rcv/
+go test -run '^$' -bench . -benchmem -benchtime 50x ./store/
+go test -run '^$' -bench 'BallotSubmit|BallotPage|ResultsPage1M|Count1M' -benchmem ./handlers/
+
+echo "== runoff load against a local stack"
+go build -o bin/runoff ./cmd/runoff
+admin=${RUNOFF_BENCH_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}
+db=runoff_bench_$$
+psql "$admin" -qc "CREATE DATABASE $db" >/dev/null
+dir=$(mktemp -d)
+export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db?sslmode=disable"
+export AMQP_URL=${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/}
+export RUNOFF_QUEUE_PREFIX="bench." SESSION_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n') LOG_LEVEL=warn
+cleanup() {
+  kill "${web:-}" "${worker:-}" 2>/dev/null || true
+  wait 2>/dev/null || true
+  for q in elections votes dead; do rabbitmqctl -q delete_queue "${RUNOFF_QUEUE_PREFIX}runoff.$q" >/dev/null 2>&1 || true; done
+  psql "$admin" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+bin/runoff migrate
+PORT=18180 bin/runoff web >"$dir/web.log" 2>&1 & web=$!
+METRICS_PORT=19191 bin/runoff worker >"$dir/worker.log" 2>&1 & worker=$!
+PORT=18180 bin/runoff demo >"$dir/demo.log" 2>&1
+election=$(sed -n 's#.*ballot: */e/\([0-9a-f-]*\).*#\1#p' "$dir/demo.log")
+[ -n "$election" ] || { cat "$dir/demo.log"; exit 1; }
+sleep 1
+common=(--url http://127.0.0.1:18180 --election "$election" --amqp "$AMQP_URL" --database "$DATABASE_URL" --watch "web=$web,worker=$worker")
+bin/runoff load "${common[@]}" --ballots "${BENCH_BALLOTS:-20000}" --concurrency "${BENCH_CONCURRENCY:-64}"
+if [ -n "${BENCH_RATE:-}" ]; then
+  bin/runoff load "${common[@]}" --ballots $(( BENCH_RATE * 10 )) --concurrency 128 --rate "$BENCH_RATE"
+fi
