@@ -52,7 +52,6 @@ type liveFeed struct {
 	readers map[chan *liveState]struct{}
 	last    *liveState
 	cancel  context.CancelFunc
-	done    chan struct{} // closed when the poller has returned
 }
 
 func newLiveHub(every time.Duration, read func(context.Context, uuid.UUID) (*liveState, error), onErr func(uuid.UUID, error)) *liveHub {
@@ -69,7 +68,7 @@ func (h *liveHub) subscribe(id uuid.UUID) (ch chan *liveState, leave func()) {
 	f, ok := h.feeds[id]
 	if !ok {
 		ctx, cancel := context.WithCancel(h.ctx)
-		f = &liveFeed{readers: map[chan *liveState]struct{}{}, cancel: cancel, done: make(chan struct{})}
+		f = &liveFeed{readers: map[chan *liveState]struct{}{}, cancel: cancel}
 		h.feeds[id] = f
 		go h.poll(ctx, id, f)
 	}
@@ -91,7 +90,6 @@ func (h *liveHub) subscribe(id uuid.UUID) (ch chan *liveState, leave func()) {
 // poll reads the election once a tick while it has readers, and hands
 // each changed state to them.
 func (h *liveHub) poll(ctx context.Context, id uuid.UUID, f *liveFeed) {
-	defer close(f.done)
 	t := time.NewTicker(h.every)
 	defer t.Stop()
 	for {
@@ -119,13 +117,6 @@ func (h *liveHub) poll(ctx context.Context, id uuid.UUID, f *liveFeed) {
 		case <-t.C:
 		}
 	}
-}
-
-// feeds says how many elections are being polled, for tests.
-func (h *liveHub) polling() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return len(h.feeds)
 }
 
 // liveKey names what a reader sees of a state: when it changes, the
