@@ -46,13 +46,21 @@ type liveHub struct {
 
 	mu    sync.Mutex
 	feeds map[uuid.UUID]*liveFeed
+
+	// The ballots queued across the site, asked of the broker at most
+	// every queuedEvery by the pollers and shared, so that no page view
+	// waits on the broker.
+	qmu      sync.Mutex
+	queued   int
+	queuedAt time.Time
 }
+
+const queuedEvery = 5 * time.Second
 
 type liveFeed struct {
 	readers map[chan *liveState]struct{}
 	last    *liveState
 	cancel  context.CancelFunc
-	done    chan struct{} // closed when the poller has returned
 }
 
 func newLiveHub(every time.Duration, read func(context.Context, uuid.UUID) (*liveState, error), onErr func(uuid.UUID, error)) *liveHub {
@@ -69,7 +77,7 @@ func (h *liveHub) subscribe(id uuid.UUID) (ch chan *liveState, leave func()) {
 	f, ok := h.feeds[id]
 	if !ok {
 		ctx, cancel := context.WithCancel(h.ctx)
-		f = &liveFeed{readers: map[chan *liveState]struct{}{}, cancel: cancel, done: make(chan struct{})}
+		f = &liveFeed{readers: map[chan *liveState]struct{}{}, cancel: cancel}
 		h.feeds[id] = f
 		go h.poll(ctx, id, f)
 	}
@@ -91,7 +99,6 @@ func (h *liveHub) subscribe(id uuid.UUID) (ch chan *liveState, leave func()) {
 // poll reads the election once a tick while it has readers, and hands
 // each changed state to them.
 func (h *liveHub) poll(ctx context.Context, id uuid.UUID, f *liveFeed) {
-	defer close(f.done)
 	t := time.NewTicker(h.every)
 	defer t.Stop()
 	for {
@@ -121,13 +128,6 @@ func (h *liveHub) poll(ctx context.Context, id uuid.UUID, f *liveFeed) {
 	}
 }
 
-// feeds says how many elections are being polled, for tests.
-func (h *liveHub) polling() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return len(h.feeds)
-}
-
 // liveKey names what a reader sees of a state: when it changes, the
 // reader's page is sent again.
 func liveKey(e *runoff.Election, snap *runoff.ResultSnapshot, waiting int, now time.Time) string {
@@ -155,11 +155,46 @@ func (s *Server) readLive(ctx context.Context, id uuid.UUID) (*liveState, error)
 		return nil, err
 	}
 	now := time.Now()
-	if s.Backlog != nil && e.StateAt(now) != runoff.StatusClosed {
-		st.waiting, _ = s.Backlog.VotesWaiting(ctx)
+	if e.StateAt(now) != runoff.StatusClosed {
+		st.waiting = s.queuedBallots(ctx, now)
 	}
 	st.key = liveKey(e, st.snap, st.waiting, now)
 	return st, nil
+}
+
+// queuedBallots is how many ballots wait in the broker's queue across the
+// site, asked at most every queuedEvery (by whichever poller comes first)
+// and 0 when unknown.
+func (s *Server) queuedBallots(ctx context.Context, now time.Time) int {
+	h := s.live
+	h.qmu.Lock()
+	if s.Backlog == nil || now.Sub(h.queuedAt) < queuedEvery {
+		defer h.qmu.Unlock()
+		return h.queued
+	}
+	h.queuedAt = now // the others use the last count meanwhile
+	last := h.queued
+	h.qmu.Unlock()
+	n, err := s.Backlog.VotesWaiting(ctx)
+	if err != nil {
+		return last
+	}
+	h.qmu.Lock()
+	h.queued = n
+	h.qmu.Unlock()
+	return n
+}
+
+// lastQueued is the last count of queued ballots the pollers read, for a
+// page view, which never asks the broker itself; 0 when it is old.
+func (s *Server) lastQueued(now time.Time) int {
+	h := s.live
+	h.qmu.Lock()
+	defer h.qmu.Unlock()
+	if now.Sub(h.queuedAt) > 6*queuedEvery {
+		return 0
+	}
+	return h.queued
 }
 
 // StopLive ends every results stream and poller. Register it with

@@ -67,8 +67,8 @@ func (s *Server) resultsPage(r *http.Request) (views.ResultsView, views.OpenGrap
 		return views.ResultsView{}, views.OpenGraph{}, err
 	}
 	waiting := 0
-	if s.Backlog != nil && e.StateAt(now) != runoff.StatusClosed {
-		waiting, _ = s.Backlog.VotesWaiting(r.Context())
+	if e.StateAt(now) != runoff.StatusClosed {
+		waiting = s.lastQueued(now) // what the live pollers last saw: a page view never waits on the broker
 	}
 	round, _ := strconv.Atoi(r.URL.Query().Get("round"))
 	v := buildResultsView(e, snap, now, round, pageURL, waiting)

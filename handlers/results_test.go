@@ -248,6 +248,52 @@ func TestResultsLiveStopsOnShutdown(t *testing.T) {
 	}
 }
 
+// countingBacklog is a broker with ballots queued, counting the asks.
+type countingBacklog struct{ asked atomic.Int64 }
+
+func (b *countingBacklog) VotesWaiting(context.Context) (int, error) {
+	b.asked.Add(1)
+	return 7, nil
+}
+
+// Ballots still queued are noted on the page, from what the live pollers
+// ask the broker (at most every few seconds, however many read); a page
+// view never waits on the broker itself.
+func TestResultsQueuedNote(t *testing.T) {
+	bl := &countingBacklog{}
+	e := newEnvWith(t, func(s *handlers.Server) { s.Backlog = bl; s.LiveEvery = 20 * time.Millisecond })
+	el := e.addElection(uuid.New(), "Memphis", "Nashville", "Knoxville")
+	e.store.mu.Lock()
+	e.store.results[el.ID] = capital(el.ID, 9)
+	e.store.mu.Unlock()
+	results := e.srv.URL + "/e/" + el.ID.String() + "/results"
+	if _, body := get(t, e.srv.Client(), results); strings.Contains(body, "still queued") || bl.asked.Load() != 0 {
+		t.Fatalf("a page view asked the broker %d times", bl.asked.Load())
+	}
+	var streams []*stream
+	for range 3 {
+		s := openStream(t, e.srv.Client(), results+"/live")
+		if _, data := s.next(t); !strings.Contains(data, "Ballots are still queued to be counted (7 waiting on this site)") {
+			t.Errorf("the stream lacks the note: %.300s", data)
+		}
+		streams = append(streams, s)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if n := bl.asked.Load(); n != 1 {
+		t.Errorf("3 readers for 10 ticks asked the broker %d times, want once", n)
+	}
+	if _, body := get(t, e.srv.Client(), results); !strings.Contains(body, "7 waiting on this site") {
+		t.Error("a page view does not note the queued ballots the pollers saw")
+	}
+	e.store.mu.Lock()
+	e.store.results[el.ID] = capital(el.ID, 8)
+	el.BallotsCounted = 10
+	e.store.mu.Unlock()
+	if _, data := streams[0].next(t); !strings.Contains(data, "2 more ballots received since these results were worked out will be in them shortly.") {
+		t.Errorf("stored but not yet counted: %.600s", data)
+	}
+}
+
 // A stream outlives the server's write timeout, which is for pages.
 func TestResultsLiveOutlivesWriteTimeout(t *testing.T) {
 	var srv *handlers.Server

@@ -138,7 +138,7 @@ const (
 	flowGap    = 10
 	flowNodeW  = 12
 	flowColW   = 150 // from one round's nodes to the next's
-	flowMargin = 180 // names beside the first and last columns
+	flowMargin = 200 // names beside the first and last columns
 	flowColors = 8
 	inactive   = "No longer counting"
 )

@@ -83,8 +83,14 @@ func electedIn(steps []ResultStep, name string) (st ResultStep, votes string, ok
 // has elected no one yet.
 func Banner(m runoff.Results, open bool) string {
 	steps := resultSteps(m)
-	if len(m.Winners) == 0 || len(steps) == 0 {
+	if len(m.Winners) == 0 {
 		return ""
+	}
+	if len(steps) == 0 { // a model without its rounds: the names alone
+		if open {
+			return joinAnd(m.Winners) + map[bool]string{true: " is", false: " are"}[len(m.Winners) == 1] + " leading."
+		}
+		return joinAnd(m.Winners) + map[bool]string{true: " wins.", false: " win."}[len(m.Winners) == 1]
 	}
 	if m.Seats <= 1 && len(m.Winners) == 1 {
 		w := m.Winners[0]

@@ -53,6 +53,8 @@ func TestBanner(t *testing.T) {
 		{runoff.Results{Seats: 2, Winners: []string{"Ada", "Grace"}, Rounds: []runoff.ResultRound{{Number: 1}}}, true, "Ada and Grace are leading for the 2 seats, after 1 round."},
 		{runoff.Results{Seats: 3, Winners: []string{"Ada"}, Rounds: []runoff.ResultRound{{Number: 1}}}, false, "Elected so far: Ada (1 of 3 seats)."},
 		{runoff.Results{Seats: 1, Rounds: []runoff.ResultRound{{Number: 1}}}, false, ""},
+		{runoff.Results{Seats: 1, Winners: []string{"A"}}, true, "A is leading."},
+		{runoff.Results{Seats: 2, Winners: []string{"A", "B"}}, false, "A and B win."},
 	} {
 		if got := Banner(tc.m, tc.open); got != tc.want {
 			t.Errorf("got  %q\nwant %q", got, tc.want)

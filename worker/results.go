@@ -254,9 +254,9 @@ func tieWords(tb rcv.TieBreak, outcome string, rounds []rcv.Round) string {
 		case rcv.TiebreakGeneratePermutation:
 			return fmt.Sprintf("%s the rules go by a shuffled order of the candidates: %s, %s in it, was %s.", lead, tb.Selected, listed, outcome)
 		case rcv.TiebreakRandom, rcv.TiebreakPreviousRoundCountsThenRandom:
-			return fmt.Sprintf("%s a random draw among %s chose %s to be %s.", lead, joinAnd(contention), tb.Selected, outcome)
+			return fmt.Sprintf("%s a random draw among %s decided: %s was %s.", lead, joinAnd(contention), tb.Selected, outcome)
 		default: // the organizer was asked
-			return fmt.Sprintf("%s the organizer chose %s to be %s.", lead, tb.Selected, outcome)
+			return fmt.Sprintf("%s the organizer broke the tie: %s was %s.", lead, tb.Selected, outcome)
 		}
 	}
 	capital := func(s string) string { return strings.ToUpper(s[:1]) + s[1:] }

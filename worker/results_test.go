@@ -152,7 +152,7 @@ func TestResultsModelTieWordsByRule(t *testing.T) {
 	}{
 		{"", "Chattanooga and Nashville were tied with 4 votes each in round 2. The rules look back at earlier rounds: in round 1 Chattanooga had fewer votes (3, against 4 for Nashville), so was eliminated."},
 		{"useCandidateOrder", "Chattanooga and Nashville were tied with 4 votes each in round 2. The rules go by the order the candidates are listed: Chattanooga, listed last of them, was eliminated."},
-		{"random", "Chattanooga and Nashville were tied with 4 votes each in round 2. A random draw among Chattanooga and Nashville chose "},
+		{"random", "Chattanooga and Nashville were tied with 4 votes each in round 2. A random draw among Chattanooga and Nashville decided: "},
 	} {
 		tl := tennessee()
 		c := tl.Election.Candidates

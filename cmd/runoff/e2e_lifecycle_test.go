@@ -83,7 +83,7 @@ func TestElectionLifecycleEndToEnd(t *testing.T) {
 	}
 	rabbitmqtest.WaitFor(t, "public results, final", func() bool {
 		body := a.page(browser(), "/e/"+id+"/results")
-		return strings.Contains(body, "<strong>Grace</strong>") && strings.Contains(body, "Final count")
+		return strings.Contains(body, `<p class="banner-text">Grace wins `) && strings.Contains(body, "Final count")
 	})
 }
 

@@ -285,7 +285,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("results.json rounds differ from a direct tabulation of the 50 ballots cast:\n got %s\nwant %s", gotRounds, wantRounds)
 	}
 	code, body := a.get(http.DefaultClient, "/e/"+electionID+"/results")
-	if code != 200 || !strings.Contains(body, "50 ballots counted") || !strings.Contains(body, "<strong>"+want.Winners[0]+"</strong>") {
+	if code != 200 || !strings.Contains(body, "50 ballots counted") || !strings.Contains(body, `<p class="banner-text">`+want.Winners[0]+" is leading ") {
 		t.Fatalf("results page: %d, winner %s\n%s", code, want.Winners[0], body)
 	}
 	t.Logf("50 ballots, %d rounds, winner %s", len(rep.Results), want.Winners[0])
