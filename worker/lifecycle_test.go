@@ -89,7 +89,7 @@ func TestOrganizerBreaksATie(t *testing.T) {
 	if done, _ := f.db.ChangeApplied(context.Background(), d.ID); !done {
 		t.Fatal("decision not recorded")
 	}
-	if !strings.Contains(m.TieBreaks[0].Explanation, "The organizer chose C to be eliminated.") {
+	if !strings.Contains(m.TieBreaks[0].Explanation, "The organizer broke the tie: C was eliminated.") {
 		t.Errorf("tie-break in words: %q", m.TieBreaks[0].Explanation)
 	}
 
