@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -72,6 +73,16 @@ func TestBallotReview(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(body, `name="rank1" value="`+cherry+`" data-name="Cherry" data-description="" checked`) ||
 		!strings.Contains(body, `name="rank2" value="`+a+`" data-name="Apple" data-description="" checked`) || ballotIDRE.FindStringSubmatch(body)[1] != ballotID {
 		t.Fatalf("change: %d\n%s", resp.StatusCode, body)
+	}
+
+	// With a closing time, the review says when voting closes.
+	closes := time.Date(2099, 3, 1, 18, 0, 0, 0, time.UTC)
+	e.store.mu.Lock()
+	el.ClosesAt = &closes
+	e.store.mu.Unlock()
+	_, body = post(t, c, page+"/review", url.Values{"ballot_id": {ballotID}, "rank1": {a}})
+	if !strings.Contains(body, "Voting closes on Sun 1 Mar 2099, 18:00 UTC.") {
+		t.Errorf("the review does not say when voting closes:\n%s", body)
 	}
 
 	// One rank: allowed, and the review says what it means.
