@@ -31,6 +31,11 @@ func axeSource(t *testing.T) string {
 	return ""
 }
 
+// axeOptions runs every rule of WCAG 2.0, 2.1 and 2.2 at levels A and AA,
+// and axe's best practices. Naming the tags also runs the rules axe leaves
+// off by default, such as WCAG 2.2's target size (2.5.8).
+const axeOptions = `{resultTypes: ["violations"], runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa", "best-practice"]}}`
+
 type axeResult struct {
 	Violations []struct {
 		ID     string `json:"id"`
@@ -84,7 +89,7 @@ func (pc *pageChecker) check(name string) {
 		if _, err := chromedp.Run(pc.ctx, chromedp.Evaluate[bool](pc.axe+"\n;true")); err != nil {
 			t.Fatalf("%s: loading axe: %v", name, err)
 		}
-		raw, err := chromedp.Run(pc.ctx, chromedp.Evaluate[string](`axe.run(document, {resultTypes: ["violations"]}).then(r => JSON.stringify(r))`, chromedp.EvalAwaitPromise))
+		raw, err := chromedp.Run(pc.ctx, chromedp.Evaluate[string](`axe.run(document, `+axeOptions+`).then(r => JSON.stringify(r))`, chromedp.EvalAwaitPromise))
 		if err != nil {
 			t.Fatalf("%s: axe: %v", name, err)
 		}
