@@ -30,7 +30,7 @@ func (discard) Publish(context.Context, string, string, []byte) error { return n
 
 func benchServer(st *fakeStore) http.Handler {
 	s := &handlers.Server{
-		Elections: st, DeadLetters: st, Accounts: st, Records: st, Imports: st, Invitations: st, Publisher: discard{},
+		Elections: st, DeadLetters: st, Accounts: st, Records: st, Imports: st, BallotFiles: &fakeBallotFiles{}, Invitations: st, Publisher: discard{},
 		Sessions:     handlers.NewCookieStore([]byte("0123456789abcdef0123456789abcdef"), false),
 		Log:          slog.New(slog.NewTextHandler(io.Discard, nil)),
 		MaxFormBytes: 64 << 10, PasswordCost: bcrypt.MinCost,
