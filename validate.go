@@ -320,3 +320,14 @@ func Plural(n, noun string) string {
 	}
 	return n + " " + noun + "s"
 }
+
+// JoinAnd lists names as a sentence does: "A", "A and B", "A, B and C".
+func JoinAnd(names []string) string {
+	switch len(names) {
+	case 0:
+		return ""
+	case 1:
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}

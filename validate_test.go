@@ -18,6 +18,17 @@ func TestOrdinal(t *testing.T) {
 	}
 }
 
+func TestJoinAnd(t *testing.T) {
+	for _, c := range []struct {
+		names []string
+		want  string
+	}{{nil, ""}, {[]string{"A"}, "A"}, {[]string{"A", "B"}, "A and B"}, {[]string{"A", "B", "C"}, "A, B and C"}} {
+		if got := runoff.JoinAnd(c.names); got != c.want {
+			t.Errorf("JoinAnd(%q) = %q, want %q", c.names, got, c.want)
+		}
+	}
+}
+
 func election(names ...string) runoff.ElectionCreate {
 	m := runoff.ElectionCreate{ElectionID: uuid.New(), OwnerID: uuid.New(), Title: "T", Seats: 1}
 	for i, n := range names {

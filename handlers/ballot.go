@@ -300,8 +300,13 @@ func readRanking(r *http.Request, e *runoff.Election) (chosen []string, ranking 
 	chosen = make([]string, n)
 	fields := map[string]string{}
 	var first string
+	// fail marks a rank with its message; the summary's message is the
+	// first rank's, or summary when that says it better.
 	fail := func(rank int, msg, summary string) {
 		fields["rank"+strconv.Itoa(rank)] = msg
+		if summary == "" {
+			summary = msg
+		}
 		if first == "" {
 			first = summary
 		}
@@ -311,7 +316,7 @@ func readRanking(r *http.Request, e *runoff.Election) (chosen []string, ranking 
 		rank := i + 1
 		vals := r.PostForm["rank"+strconv.Itoa(rank)]
 		if len(vals) > 1 {
-			fail(rank, fmt.Sprintf("Choose only one candidate as your %s choice.", runoff.Ordinal(rank)), fmt.Sprintf("Choose only one candidate as your %s choice.", runoff.Ordinal(rank)))
+			fail(rank, fmt.Sprintf("Choose only one candidate as your %s choice.", runoff.Ordinal(rank)), "")
 			continue
 		}
 		if len(vals) == 0 || vals[0] == "" {
@@ -321,7 +326,7 @@ func readRanking(r *http.Request, e *runoff.Election) (chosen []string, ranking 
 		id, perr := uuid.Parse(vals[0])
 		c, ok := e.CandidateByID(id)
 		if perr != nil || !ok {
-			fail(rank, fmt.Sprintf("Your %s choice is not a candidate in this election. Please choose again.", runoff.Ordinal(rank)), fmt.Sprintf("Your %s choice is not a candidate in this election. Please choose again.", runoff.Ordinal(rank)))
+			fail(rank, fmt.Sprintf("Your %s choice is not a candidate in this election. Please choose again.", runoff.Ordinal(rank)), "")
 			chosen[i] = ""
 			continue
 		}

@@ -49,17 +49,6 @@ func resultSteps(m runoff.Results) []ResultStep {
 	return steps
 }
 
-// joinAnd lists names as a sentence does: "A", "A and B", "A, B and C".
-func joinAnd(names []string) string {
-	switch len(names) {
-	case 0:
-		return ""
-	case 1:
-		return names[0]
-	}
-	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
-}
-
 func plural(n, noun string) string { return runoff.Plural(n, noun) }
 
 // rounds says "1 round", "4 rounds".
@@ -88,9 +77,9 @@ func Banner(m runoff.Results, open bool) string {
 	}
 	if len(steps) == 0 { // a model without its rounds: the names alone
 		if open {
-			return joinAnd(m.Winners) + map[bool]string{true: " is", false: " are"}[len(m.Winners) == 1] + " leading."
+			return runoff.JoinAnd(m.Winners) + map[bool]string{true: " is", false: " are"}[len(m.Winners) == 1] + " leading."
 		}
-		return joinAnd(m.Winners) + map[bool]string{true: " wins.", false: " win."}[len(m.Winners) == 1]
+		return runoff.JoinAnd(m.Winners) + map[bool]string{true: " wins.", false: " win."}[len(m.Winners) == 1]
 	}
 	if m.Seats <= 1 && len(m.Winners) == 1 {
 		w := m.Winners[0]
@@ -113,12 +102,12 @@ func Banner(m runoff.Results, open bool) string {
 		after = "one count per seat"
 	}
 	if len(m.Winners) < m.Seats {
-		return fmt.Sprintf("Elected so far: %s (%d of %d seats).", joinAnd(m.Winners), len(m.Winners), m.Seats)
+		return fmt.Sprintf("Elected so far: %s (%d of %d seats).", runoff.JoinAnd(m.Winners), len(m.Winners), m.Seats)
 	}
 	if open {
-		return fmt.Sprintf("%s are leading for the %d seats, %s.", joinAnd(m.Winners), m.Seats, after)
+		return fmt.Sprintf("%s are leading for the %d seats, %s.", runoff.JoinAnd(m.Winners), m.Seats, after)
 	}
-	return fmt.Sprintf("%s win the %d seats, %s.", joinAnd(m.Winners), m.Seats, after)
+	return fmt.Sprintf("%s win the %d seats, %s.", runoff.JoinAnd(m.Winners), m.Seats, after)
 }
 
 // WinnerLines say, for several seats, when and with what each winner was
@@ -206,7 +195,7 @@ func RoundSentence(st ResultStep, open bool) string {
 		}
 		for _, tb := range st.TieBreaks {
 			if tb.Chosen == name && tb.Outcome == runoff.CandidateEliminated {
-				why = fmt.Sprintf("tied with %s for the fewest votes, lost the tie-break", joinAnd(others(tb.Tied, name)))
+				why = fmt.Sprintf("tied with %s for the fewest votes, lost the tie-break", runoff.JoinAnd(others(tb.Tied, name)))
 			}
 		}
 		s := fmt.Sprintf("%s %s and was eliminated", name, why)
@@ -217,7 +206,7 @@ func RoundSentence(st ResultStep, open bool) string {
 		}
 		parts = append(parts, s)
 	default:
-		s := fmt.Sprintf("%s had the fewest votes and were eliminated", joinAnd(rd.Eliminated))
+		s := fmt.Sprintf("%s had the fewest votes and were eliminated", runoff.JoinAnd(rd.Eliminated))
 		var moves []string
 		for _, name := range rd.Eliminated {
 			if g, ok := transferFrom(rd, name); ok {
@@ -334,7 +323,7 @@ func movedWords(g runoff.TransferGroup) string {
 	}
 	first := strings.SplitN(parts[0], " ", 2)
 	parts[0] = first[0] + " of those " + plural(all, "vote") + " " + first[1]
-	return joinAnd(parts)
+	return runoff.JoinAnd(parts)
 }
 
 // num reads a vote count as the model writes it ("42", "12.5", "").
@@ -369,10 +358,10 @@ func PairwiseWords(p *runoff.Pairwise) string {
 		for i, n := range p.Cycle {
 			beats = append(beats, n+" beats "+p.Cycle[(i+1)%len(p.Cycle)])
 		}
-		return "No candidate beats every other head to head: " + joinAnd(beats) + ", a circle with no Condorcet winner."
+		return "No candidate beats every other head to head: " + runoff.JoinAnd(beats) + ", a circle with no Condorcet winner."
 	}
 	if len(p.Smith) > 1 {
-		return "No candidate beats every other head to head: " + joinAnd(p.Smith) + " are level with one another where it matters, so there is no Condorcet winner."
+		return "No candidate beats every other head to head: " + runoff.JoinAnd(p.Smith) + " are level with one another where it matters, so there is no Condorcet winner."
 	}
 	return "No candidate beats every other head to head, so there is no Condorcet winner."
 }

@@ -227,7 +227,7 @@ func thresholdWords(rules rcv.Rules, rd, prev *rcv.Round, continuing string) (ru
 	if len(why) == 1 {
 		change += fmt.Sprintf(" because %s stopped counting %s", runoff.Plural(n, "ballot"), strings.TrimPrefix(why[0], n+" "))
 	} else if len(why) > 1 {
-		change += fmt.Sprintf(" because %s stopped counting (%s)", runoff.Plural(n, "ballot"), joinAnd(why))
+		change += fmt.Sprintf(" because %s stopped counting (%s)", runoff.Plural(n, "ballot"), runoff.JoinAnd(why))
 	}
 	are := "are"
 	if continuing == "1" {
@@ -241,7 +241,7 @@ func thresholdWords(rules rcv.Rules, rd, prev *rcv.Round, continuing string) (ru
 // tieWords says in plain words how a tie was broken, in the terms of the
 // rule that broke it: who tied, what the rule looked at, who was chosen.
 func tieWords(tb rcv.TieBreak, outcome string, rounds []rcv.Round) string {
-	s := fmt.Sprintf("%s were tied with %s each in round %d.", joinAnd(tb.Tied), runoff.Plural(tb.Votes.String(), "vote"), tb.Round)
+	s := fmt.Sprintf("%s were tied with %s each in round %d.", runoff.JoinAnd(tb.Tied), runoff.Plural(tb.Votes.String(), "vote"), tb.Round)
 	electing := tb.Kind == rcv.TieElection
 	listed := "listed last of them"
 	if electing {
@@ -254,7 +254,7 @@ func tieWords(tb rcv.TieBreak, outcome string, rounds []rcv.Round) string {
 		case rcv.TiebreakGeneratePermutation:
 			return fmt.Sprintf("%s the rules go by a shuffled order of the candidates: %s, %s in it, was %s.", lead, tb.Selected, listed, outcome)
 		case rcv.TiebreakRandom, rcv.TiebreakPreviousRoundCountsThenRandom:
-			return fmt.Sprintf("%s a random draw among %s decided: %s was %s.", lead, joinAnd(contention), tb.Selected, outcome)
+			return fmt.Sprintf("%s a random draw among %s decided: %s was %s.", lead, runoff.JoinAnd(contention), tb.Selected, outcome)
 		default: // the organizer was asked
 			return fmt.Sprintf("%s the organizer broke the tie: %s was %s.", lead, tb.Selected, outcome)
 		}
@@ -300,22 +300,11 @@ func tieWords(tb rcv.TieBreak, outcome string, rounds []rcv.Round) string {
 				more = "more"
 			}
 			return s + fmt.Sprintf(" The rules look back at earlier rounds: in round %d %s had %s votes (%s, against %s), so was %s.",
-				r, tb.Selected, more, v, joinAnd(others), outcome)
+				r, tb.Selected, more, v, runoff.JoinAnd(others), outcome)
 		}
 		contention = next
 	}
-	return s + " " + decided(contention, fmt.Sprintf("The rules look back at earlier rounds, but %s were level in each of them, so", joinAnd(contention)))
-}
-
-// joinAnd lists names as a sentence does: "A", "A and B", "A, B and C".
-func joinAnd(names []string) string {
-	switch len(names) {
-	case 0:
-		return ""
-	case 1:
-		return names[0]
-	}
-	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+	return s + " " + decided(contention, fmt.Sprintf("The rules look back at earlier rounds, but %s were level in each of them, so", runoff.JoinAnd(contention)))
 }
 
 // smithAndCycle finds, when no one beats everyone head to head, the Smith
