@@ -49,6 +49,9 @@ func redact(u string) string {
 type dialer struct {
 	urls []string
 	tls  *tls.Config
+	// coalesce gathers concurrent writes into fewer socket writes
+	// (coalescingConn): for the publisher, whose every publish is a write.
+	coalesce bool
 
 	mu   sync.Mutex
 	next int
@@ -74,10 +77,14 @@ func (d *dialer) dial(name string, timeout time.Duration) (*amqp.Connection, str
 	var errs []error
 	for i := range d.urls {
 		n := (start + i) % len(d.urls)
+		dial := amqp.DefaultDial(timeout)
+		if d.coalesce {
+			dial = coalescingDial(timeout)
+		}
 		conn, err := amqp.DialConfig(d.urls[n], amqp.Config{
 			Heartbeat:       10 * time.Second,
 			Locale:          "en_US",
-			Dial:            amqp.DefaultDial(timeout),
+			Dial:            dial,
 			TLSClientConfig: d.tls,
 			Properties:      amqp.Table{"connection_name": name},
 		})

@@ -208,6 +208,7 @@ func (p *Publisher) dial() error {
 	}
 	if p.dialer == nil {
 		p.dialer = newDialer(p.URL, p.TLS)
+		p.dialer.coalesce = true
 	}
 	conn, node, err := p.dialer.dial("runoff publisher", 3*time.Second)
 	if err != nil {
