@@ -71,6 +71,18 @@ func TestBrokerUsersHaveLeastPrivilege(t *testing.T) {
 	if _, err := web.VotesWaiting(ctx); err != nil {
 		t.Errorf("the web cannot see how many ballots wait: %v", err)
 	}
+	// Ballots go by the direct exchange: with vote.submit unbound from the
+	// topic exchange, the web's ballot still reaches the votes queue.
+	admin := rabbitmqtest.Channel(t)
+	if err := admin.QueueUnbind(topo.Votes, "vote.*", topo.Exchange, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := web.Publish(ctx, runoff.KeyVoteSubmit, uuid.NewString(), []byte("{}")); err != nil {
+		t.Errorf("the web's ballot did not go by the direct exchange: %v", err)
+	}
+	if err := admin.QueueBind(topo.Votes, "vote.*", topo.Exchange, false, nil); err != nil {
+		t.Fatal(err)
+	}
 
 	refused := func(what string, f func(ch *amqp.Channel) error) {
 		t.Helper()

@@ -48,6 +48,7 @@ type Publisher struct {
 	lastErr  error
 	blocked  atomic.Bool
 	closed   bool
+	direct   bool // the Topology's Direct exchange exists on this connection's broker
 }
 
 // NewPublisher makes a publisher; it connects on first use.
@@ -141,7 +142,7 @@ func (p *Publisher) send(ctx context.Context, key, id string, body []byte) (*pen
 	tag := s.next
 	s.waiters[tag] = w
 	s.mu.Unlock()
-	err := p.ch.PublishWithContext(ctx, p.Topology.Exchange, key, true, false, amqp.Publishing{
+	err := p.ch.PublishWithContext(ctx, p.Topology.exchangeFor(key, p.direct), key, true, false, amqp.Publishing{
 		ContentType:  "application/json",
 		DeliveryMode: amqp.Persistent,
 		MessageId:    id,
@@ -226,6 +227,7 @@ func (p *Publisher) dial() error {
 		}
 		p.blocked.Store(false)
 	}()
+	p.direct = p.Topology.Direct != "" && exchangeExists(conn, p.Topology.Direct)
 	ch, err := conn.Channel()
 	if err != nil {
 		conn.Close()
@@ -241,8 +243,21 @@ func (p *Publisher) dial() error {
 	closes := ch.NotifyClose(make(chan *amqp.Error, 1))
 	go s.dispatch(returns, confirms, closes)
 	p.conn, p.ch, p.session = conn, ch, s
-	p.Log.Info("publisher connected", "node", node)
+	p.Log.Info("publisher connected", "node", node, "direct_exchange", p.direct)
 	return nil
+}
+
+// exchangeExists asks the broker, on a channel of its own (a failed
+// passive declare closes its channel), whether an exchange is declared. The
+// worker declares the topology; until a worker that knows the Direct
+// exchange has run, the web publishes every key to the topic exchange.
+func exchangeExists(conn *amqp.Connection, name string) bool {
+	ch, err := conn.Channel()
+	if err != nil {
+		return false
+	}
+	defer ch.Close()
+	return ch.ExchangeDeclarePassive(name, amqp.ExchangeDirect, true, false, false, false, nil) == nil
 }
 
 // dispatch resolves waiters. The returns channel is unbuffered: the client

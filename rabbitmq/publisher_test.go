@@ -110,3 +110,25 @@ func TestPublisherFollowsTheCluster(t *testing.T) {
 		return rabbitmqtest.Depth(t, topo.Votes) >= 2
 	})
 }
+
+// A broker whose topology an older worker declared has no direct exchange:
+// the web then publishes ballots to the topic exchange, where vote.submit
+// is bound too, rather than failing every ballot until a worker upgrades.
+func TestPublisherWithoutTheDirectExchange(t *testing.T) {
+	topo := rabbitmq.DefaultTopology().WithPrefix(rabbitmqtest.Prefix(t))
+	older := topo
+	older.Direct = ""
+	if err := older.Declare(rabbitmqtest.Channel(t)); err != nil {
+		t.Fatal(err)
+	}
+	pub := rabbitmq.NewPublisher(rabbitmqtest.URL(), topo, quiet())
+	defer pub.Close()
+	for range 3 {
+		if err := pub.Publish(context.Background(), runoff.KeyVoteSubmit, uuid.NewString(), []byte("{}")); err != nil {
+			t.Fatalf("ballot without the direct exchange: %v", err)
+		}
+	}
+	if n := rabbitmqtest.Depth(t, topo.Votes); n != 3 {
+		t.Fatalf("votes queue holds %d, want 3", n)
+	}
+}

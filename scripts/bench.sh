@@ -26,7 +26,7 @@ cleanup() {
   wait 2>/dev/null || true
   for q in elections votes dead; do rabbitmqctl -q delete_queue "${RUNOFF_QUEUE_PREFIX}runoff.$q" >/dev/null 2>&1 || true; done
   # rabbitmqctl has no delete_exchange: the broker's own function, by eval.
-  for x in runoff runoff.dlx; do
+  for x in runoff runoff.dlx runoff.direct; do
     rabbitmqctl -q eval "rabbit_exchange:delete(rabbit_misc:r(<<\"/\">>, exchange, <<\"${RUNOFF_QUEUE_PREFIX}$x\">>), false, <<\"bench\">>)." >/dev/null 2>&1 || true
   done
   psql "$admin" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true

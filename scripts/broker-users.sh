@@ -5,9 +5,11 @@
 #
 #   runoff_web     publishes to the runoff exchange only with the routing
 #                  keys the web sends (not the worker's vote.seal, nothing to
-#                  the dead-letter exchange); may declare, bind and read only
-#                  queues named runoff.web.* (its own per-process queues);
-#                  consumes no work queue and declares no topology.
+#                  the dead-letter exchange), and to the runoff.direct
+#                  exchange, which routes only vote.submit; may declare,
+#                  bind and read only queues named runoff.web.* (its own
+#                  per-process queues); consumes no work queue and declares
+#                  no topology.
 #   runoff_worker  declares the durable topology, consumes the work queues,
 #                  publishes dead letters, vote.seal and requeues.
 #
@@ -39,8 +41,8 @@ user() {
 # The web's routing keys: runoff.PublishedKeys() but vote.seal, which only
 # the worker sends (TestBrokerUsersHaveLeastPrivilege checks both).
 web_keys='^(election\.(create|update|open|close|reopen|delete|tiebreak|keys|import|invite)|vote\.submit|deadletter\.requeue|account\.reset)$'
-user "$web" "^${re_prefix}runoff\\.web\\..+" "^${re_prefix}runoff(\\.web\\..+)?\$" "^${re_prefix}runoff(\\.web\\..+)?\$"
+user "$web" "^${re_prefix}runoff\\.web\\..+" "^${re_prefix}runoff(\\.direct|\\.web\\..+)?\$" "^${re_prefix}runoff(\\.web\\..+)?\$"
 # Topic permissions name one exchange (not a pattern).
 rabbitmqctl -q set_topic_permissions -p / "$web" "${prefix}runoff" "$web_keys" '^election\..+' >/dev/null
-worker_names="^${re_prefix}runoff(\\.(dlx|dead|votes|elections))?\$"
+worker_names="^${re_prefix}runoff(\\.(dlx|dead|votes|elections|direct))?\$"
 user "$worker" "$worker_names" "$worker_names" "$worker_names"
