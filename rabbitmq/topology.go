@@ -16,15 +16,15 @@ import (
 // Topology names the exchanges and queues. Production uses
 // DefaultTopology; tests use their own names so each runs in isolation.
 type Topology struct {
-	Exchange     string // topic exchange the web publishes to
+	Exchange string // topic exchange the web publishes to
 	// Direct is a direct exchange for the keys that carry most messages,
 	// DirectKeys (routing key → queue). The broker routes an exact key
 	// for about 10 µs less CPU a message than a topic match (measured on
 	// the bench machine: docs/performance.md). The same keys stay bound on
 	// Exchange too, so a publisher that finds no Direct exchange (a
 	// broker whose topology an older worker declared) still gets through.
-	Direct     string
-	DirectKeys map[string]string
+	Direct       string
+	DirectKeys   map[string]string
 	DeadExchange string // where the worker sends messages it can never carry out
 	DeadQueue    string
 	Elections    string // queue of election.* and deadletter.* messages: organizers' actions
