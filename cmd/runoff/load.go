@@ -105,42 +105,46 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		go func() {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(uint64(w), 7))
-			for due := range next {
-				form := url.Values{}
-				for i, p := range rng.Perm(len(ids))[:1+rng.IntN(len(ids))] {
-					form.Set(fmt.Sprintf("rank%d", i+1), ids[p])
+			voter, err := newPoster(*base, "/e/"+*election+"/ballots", 30*time.Second)
+			if err != nil {
+				mu.Lock()
+				failed++
+				mu.Unlock()
+				for range next {
 				}
+				return
+			}
+			defer voter.close()
+			order := slices.Clone(ids)
+			var form []byte
+			for due := range next {
+				rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+				form = appendForm(form[:0], order[:1+rng.IntN(len(order))])
 				if *rate == 0 {
 					due = time.Now()
 				}
-				req, _ := http.NewRequestWithContext(ctx, "POST", *base+"/e/"+*election+"/ballots", strings.NewReader(form.Encode()))
-				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-				resp, err := client.Do(req)
+				status, location, err := voter.post(form)
 				done := time.Now()
 				var id uuid.UUID
-				if err == nil && resp.StatusCode == http.StatusSeeOther {
-					id, err = uuid.Parse(strings.TrimPrefix(resp.Header.Get("Location"), "/b/"))
+				if err == nil && status == http.StatusSeeOther {
+					id, err = uuid.Parse(strings.TrimPrefix(location, "/b/"))
 				}
 				mu.Lock()
 				switch {
 				case err != nil:
 					failed++
-				case resp.StatusCode == http.StatusSeeOther:
+				case status == http.StatusSeeOther:
 					latencies = append(latencies, done.Sub(due))
 					receipts = append(receipts, id)
 					if n := len(receipts); n%*sampleEvery == 0 && n / *sampleEvery <= 400 {
 						follow.add(id, done)
 					}
-				case resp.StatusCode == http.StatusServiceUnavailable:
+				case status == http.StatusServiceUnavailable:
 					refused++
 				default:
 					failed++
 				}
 				mu.Unlock()
-				if resp != nil {
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-				}
 			}
 		}()
 	}
