@@ -16,7 +16,6 @@ import (
 
 	"github.com/a-h/templ"
 	"github.com/google/uuid"
-	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
 
 	"github.com/runoff-vote/runoff"
@@ -42,29 +41,6 @@ const (
 	votedName = "runoff_voted"
 	maxVoted  = 50
 )
-
-// NewCookieStore makes the session store: cookies signed and encrypted with
-// keys derived from secret, HttpOnly, SameSite=Lax, and Secure when the
-// site is served over HTTPS.
-func NewCookieStore(secret []byte, secure bool) *sessions.CookieStore {
-	hashKey := sha256.Sum256(append([]byte("runoff session hash key:"), secret...))
-	blockKey := sha256.Sum256(append([]byte("runoff session block key:"), secret...))
-	cs := sessions.NewCookieStore(hashKey[:], blockKey[:])
-	cs.Options = &sessions.Options{
-		Path:     "/",
-		MaxAge:   30 * 24 * 3600,
-		HttpOnly: true,
-		Secure:   secure,
-		SameSite: http.SameSiteLaxMode,
-	}
-	cs.MaxAge(cs.Options.MaxAge)
-	for _, c := range cs.Codecs {
-		if sc, ok := c.(*securecookie.SecureCookie); ok {
-			sc.SetSerializer(cookieValues{})
-		}
-	}
-	return cs
-}
 
 // session returns the request's session; a cookie that fails to decode
 // (a rotated key, tampering) is treated as no session.
