@@ -171,7 +171,7 @@ func cookieLine(name, value string, o *sessions.Options, now time.Time) string {
 	switch {
 	case o.MaxAge > 0:
 		b = append(b, "; Expires="...)
-		b = now.Add(time.Duration(o.MaxAge) * time.Second).UTC().AppendFormat(b, http.TimeFormat)
+		b = now.Add(time.Duration(o.MaxAge)*time.Second).UTC().AppendFormat(b, http.TimeFormat)
 		b = append(b, "; Max-Age="...)
 		b = strconv.AppendInt(b, int64(o.MaxAge), 10)
 	case o.MaxAge < 0:
