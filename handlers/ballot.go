@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -268,10 +267,7 @@ func (s *Server) handleBallotSubmit(w http.ResponseWriter, r *http.Request) erro
 	// by the election's state then, not when it gets to it. A keyed ballot
 	// carries its key's hash, never the key.
 	v := runoff.VoteSubmit{BallotID: f.ballotID, ElectionID: e.ID, Ranking: f.ranking, SubmittedAt: received, KeyHash: f.keyHash}
-	body, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
+	body := v.AppendJSON(make([]byte, 0, 160+40*len(v.Ranking)))
 	if err := s.Publisher.Publish(r.Context(), runoff.KeyVoteSubmit, v.BallotID.String(), body); err != nil {
 		return s.ballotError(r, e, f, err, "Runoff couldn't confirm that your ballot was received, so no receipt was issued. Your choices are still marked below: please submit again in a moment. If the first attempt did arrive, your ballot is still counted only once.")
 	}
@@ -286,7 +282,7 @@ func (s *Server) handleBallotSubmit(w http.ResponseWriter, r *http.Request) erro
 	if err := s.markVoted(w, r, e.ID, v.BallotID.String()); err != nil {
 		s.Log.Warn("voted cookie not saved", "err", err)
 	}
-	http.Redirect(w, r, "/b/"+v.BallotID.String(), http.StatusSeeOther)
+	seeOther(w, "/b/"+v.BallotID.String())
 	return nil
 }
 

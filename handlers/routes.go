@@ -205,12 +205,30 @@ func (s *Server) Handler() http.Handler {
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "same-origin")
-		h.Set("X-Frame-Options", "DENY")
+		// Shared values, not copies: each slice is full (len = cap), so a
+		// handler that adds to one gets a new array, and Set replaces it.
+		for _, kv := range pageHeaders {
+			h[kv.key] = kv.value
+		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+var pageHeaders = []struct {
+	key   string
+	value []string
+}{
+	{"Content-Security-Policy", []string{"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"}},
+	{"X-Content-Type-Options", []string{"nosniff"}},
+	{"Referrer-Policy", []string{"same-origin"}},
+	{"X-Frame-Options", []string{"DENY"}},
+}
+
+// seeOther answers 303 to one of the site's own paths. http.Redirect
+// would also clean and resolve the path, which ours never need.
+func seeOther(w http.ResponseWriter, path string) {
+	w.Header()["Location"] = []string{path}
+	w.WriteHeader(http.StatusSeeOther)
 }
 
 func staticFiles(next http.Handler) http.Handler {
