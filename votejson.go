@@ -36,7 +36,7 @@ func (v VoteSubmit) AppendJSON(b []byte) []byte {
 	b = append(b, '"')
 	if v.KeyHash != "" {
 		b = append(b, `,"key_hash":`...)
-		b = appendJSONString(b, v.KeyHash)
+		b = AppendJSONString(b, v.KeyHash)
 	}
 	return append(b, '}')
 }
@@ -52,10 +52,10 @@ func appendUUID(b []byte, id [16]byte) []byte {
 	return b
 }
 
-// appendJSONString writes s as encoding/json does, escaping <, > and & too;
+// AppendJSONString writes s as encoding/json does, escaping <, > and & too;
 // anything unusual (control characters, invalid UTF-8, U+2028) goes
 // through encoding/json itself.
-func appendJSONString(b []byte, s string) []byte {
+func AppendJSONString(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"encoding/json"
 	"reflect"
 	"testing"
 
@@ -51,5 +52,50 @@ func TestCookieValuesRoundTrip(t *testing.T) {
 	got = map[any]any{}
 	if err := (cookieValues{}).Deserialize(b, &got); err != nil || got["n"] != 3 {
 		t.Errorf("gob fallback: %#v, %v", got, err)
+	}
+}
+
+// The hand-written JSON is what json.Marshal would write for the same
+// values, byte for byte, including odd text and empty or missing lists.
+func TestCookieValuesWritesWhatJSONWould(t *testing.T) {
+	for _, values := range []map[any]any{
+		{},
+		{keySession: "abc"},
+		{"voted": []string{}, "x": []string(nil)},
+		{"b": "2", "a": "1 <&> \"q\" \\ \x01 é \u2028", "voted": []string{"e1 b1", "e2 b2"}, "pending": []string{"p"},
+			"receipts": []pendingReceipt{{BallotID: "b", ElectionID: "e", ElectionTitle: "Board <2026> & \"co\"", Ranking: []string{"Ada", "Zoë"}}, {}},
+			"none":     []pendingReceipt(nil)},
+	} {
+		var c cookieJSON
+		for k, v := range values {
+			switch v := v.(type) {
+			case string:
+				if c.S == nil {
+					c.S = map[string]string{}
+				}
+				c.S[k.(string)] = v
+			case []string:
+				if c.L == nil {
+					c.L = map[string][]string{}
+				}
+				c.L[k.(string)] = v
+			case []pendingReceipt:
+				if c.R == nil {
+					c.R = map[string][]pendingReceipt{}
+				}
+				c.R[k.(string)] = v
+			}
+		}
+		want, err := json.Marshal(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := cookieValues{}.Serialize(values)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got[1:]) != string(want) || got[0] != 0 {
+			t.Errorf("\n got  %q\n want %q", got, want)
+		}
 	}
 }
