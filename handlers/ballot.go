@@ -53,7 +53,11 @@ func (s *Server) handleBallotForm(w http.ResponseWriter, r *http.Request) error 
 			}
 		}
 	}
-	s.render(w, r, status, views.Ballot(s.page(r, e.Title), b))
+	if keyed {
+		s.render(w, r, status, views.Ballot(s.page(r, e.Title), b))
+		return nil
+	}
+	s.renderBallot(w, r, status, s.page(r, e.Title), b)
 	return nil
 }
 

@@ -1,0 +1,77 @@
+package handlers_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/runoff-vote/runoff"
+)
+
+// The ballot page is drawn once and served again with each visitor's own
+// ballot ID, and anything that changes the page (a name, the state, a
+// scheduled close passing) is seen on the very next request.
+func TestBallotPageKeptButNeverStale(t *testing.T) {
+	e := newEnv(t)
+	el := e.addElection(uuid.New(), "Apple", "Banana", "Cherry")
+	u := e.srv.URL + "/e/" + el.ID.String()
+	page := func() (id, body string) {
+		t.Helper()
+		resp, body := get(t, e.srv.Client(), u)
+		if resp.StatusCode != 200 || resp.ContentLength != int64(len(body)) {
+			t.Fatalf("status %d, length %d for %d bytes", resp.StatusCode, resp.ContentLength, len(body))
+		}
+		m := ballotIDRE.FindStringSubmatch(body)
+		if m == nil {
+			return "", body
+		}
+		return m[1], body
+	}
+	id1, body1 := page()
+	id2, body2 := page()
+	if id1 == "" || id1 == id2 {
+		t.Fatalf("ballot IDs %q and %q: each visitor needs their own", id1, id2)
+	}
+	if strings.ReplaceAll(body1, id1, "ID") != strings.ReplaceAll(body2, id2, "ID") {
+		t.Fatal("the two pages differ by more than their ballot IDs")
+	}
+
+	e.store.mu.Lock()
+	el.Candidates[1].Name = "Blueberry"
+	e.store.mu.Unlock()
+	if _, body := page(); !strings.Contains(body, "Blueberry") || strings.Contains(body, "Banana") {
+		t.Error("a renamed candidate is not on the next page")
+	}
+
+	e.store.mu.Lock()
+	closes := time.Now().Add(300 * time.Millisecond)
+	el.ClosesAt = &closes
+	e.store.mu.Unlock()
+	if id, _ := page(); id == "" {
+		t.Fatal("no ballot while the election is still open")
+	}
+	time.Sleep(time.Until(closes) + 50*time.Millisecond)
+	if id, body := page(); id != "" || !strings.Contains(body, "closed") {
+		t.Errorf("the ballot is still offered after the scheduled close (ballot ID %q)", id)
+	}
+
+	e.store.mu.Lock()
+	el.ClosesAt = nil
+	el.Status = runoff.StatusClosed
+	e.store.mu.Unlock()
+	if id, _ := page(); id != "" {
+		t.Error("the ballot is still offered after the election was closed by hand")
+	}
+	e.store.mu.Lock()
+	el.Status = runoff.StatusOpen
+	e.store.mu.Unlock()
+	if id, _ := page(); id == "" {
+		t.Error("no ballot after the election reopened")
+	}
+	if resp, _ := get(t, e.srv.Client(), u); resp.Header.Get("Content-Type") != "text/html; charset=utf-8" || resp.Header.Get("Cache-Control") != "no-store" ||
+		resp.Header.Get("Content-Security-Policy") == "" {
+		t.Errorf("headers: %v", resp.Header)
+	}
+}
