@@ -57,7 +57,13 @@ func (s *Server) handleBallotForm(w http.ResponseWriter, r *http.Request) error 
 		s.render(w, r, status, views.Ballot(s.page(r, e.Title), b))
 		return nil
 	}
-	s.renderBallot(w, r, status, s.page(r, e.Title), b)
+	own := b.BallotID
+	b.BallotID = s.kept.Placeholder()
+	p := s.page(r, e.Title)
+	s.renderKept(w, r, status, "ballot "+b.ElectionID, struct {
+		views.Page
+		views.BallotPage
+	}{p, b}, func() templ.Component { return views.Ballot(p, b) }, own)
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/google/uuid"
 
 	"github.com/runoff-vote/runoff"
@@ -22,8 +23,15 @@ func (s *Server) handleResults(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := s.page(r, "Results: "+v.Title)
+	// The head is drawn from og, which is among the models compared.
+	models := struct {
+		views.Page
+		views.ResultsView
+		views.OpenGraph
+	}{p, v, og}
 	p.Head = views.ResultsHead(og)
-	s.render(w, r, http.StatusOK, views.ResultsPage(p, v))
+	s.renderKept(w, r, http.StatusOK, "results "+v.ElectionID+" "+strconv.Itoa(v.Round), models,
+		func() templ.Component { return views.ResultsPage(p, v) }, "")
 	return nil
 }
 

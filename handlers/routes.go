@@ -111,8 +111,8 @@ type Server struct {
 	LiveEvery time.Duration
 	live      *liveHub
 
-	pages   sync.Pool   // render's page buffers
-	ballots ballotPages // each election's ballot page, as last drawn
+	pages sync.Pool // render's page buffers
+	kept  keptPages // the ballot and results pages, as last drawn
 }
 
 // Handler returns the whole site: every route, behind cross-origin (CSRF)

@@ -5,6 +5,8 @@
 # measured just before; prints the figures and the ratio. Needs the local
 # PostgreSQL and RabbitMQ (go tool task services). BENCH_BALLOTS and
 # BENCH_CONCURRENCY change the load; BENCH_RATE gives a fixed rate too.
+# Then the pages: the ballot (4 candidates, and 12) and the results page,
+# asked for BENCH_PAGES times (default 30,000) from 64 connections.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "== Go benchmarks"
@@ -45,3 +47,17 @@ bin/runoff load "${common[@]}" --ballots "${BENCH_BALLOTS:-20000}" --concurrency
 if [ -n "${BENCH_RATE:-}" ]; then
   bin/runoff load "${common[@]}" --ballots $(( BENCH_RATE * 10 )) --concurrency 128 --rate "$BENCH_RATE"
 fi
+
+echo "== pages"
+# A twelve-candidate election beside the demo's four, with no ballots.
+twelve=0196a000-0000-7000-8000-0000000000c2
+psql "$DATABASE_URL" -q -v e="'$twelve'" -v template="'$election'" >/dev/null <<'SQL'
+INSERT INTO elections (id, owner_id, title, seats, status, opened_at, winner_mode, tiebreak, max_ranks, results_visibility, access, timezone)
+SELECT :e, owner_id, 'Twelve candidates', 1, 'open', now(), winner_mode, tiebreak, 0, 'live', 'open', 'UTC' FROM elections WHERE id = :template;
+INSERT INTO candidates (id, election_id, name, position)
+SELECT gen_random_uuid(), :e, 'Candidate ' || chr(64 + p), p - 1 FROM generate_series(1, 12) p;
+SQL
+pages=(--url http://127.0.0.1:18180 --ballots "${BENCH_PAGES:-30000}" --concurrency 64 --watch "web=$web")
+bin/runoff load "${pages[@]}" --get "/e/$election"
+bin/runoff load "${pages[@]}" --get "/e/$twelve"
+bin/runoff load "${pages[@]}" --get "/e/$election/results"

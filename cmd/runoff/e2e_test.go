@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/runoff-vote/runoff/rabbitmq/rabbitmqtest"
 	"github.com/runoff-vote/runoff/rcv"
 	"github.com/runoff-vote/runoff/store/storetest"
@@ -368,5 +370,17 @@ func TestLoadGenerator(t *testing.T) {
 	}
 	if err := runLoad(context.Background(), []string{"--url", "http://192.0.2.1:8080", "--election", electionID}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "loopback") {
 		t.Fatalf("load of another machine: %v", err)
+	}
+	// Pages: the ballot answers 200 each time; a page that is not there
+	// fails the run.
+	out.Reset()
+	if err := runLoad(context.Background(), []string{"--url", a.base, "--get", "/e/" + electionID, "--ballots", "200", "--concurrency", "4"}, &out, testWriter{t}); err != nil {
+		t.Fatalf("load --get: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "GET /e/"+electionID+": 200 answered 200 in ") || !strings.Contains(out.String(), "requests/s at 4 connections") {
+		t.Fatalf("load --get output:\n%s", out.String())
+	}
+	if err := runLoad(context.Background(), []string{"--url", a.base, "--get", "/e/" + uuid.NewString(), "--ballots", "5"}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "status 404") {
+		t.Fatalf("load --get of a missing page: %v", err)
 	}
 }

@@ -47,11 +47,12 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	ceilingN := fs.Int("ceiling", 20000, "messages for the ceiling measurement")
 	dbURL := fs.String("database", "", "Postgres, to check every receipted ballot is stored (loopback only); empty: check the results' count only")
 	sampleEvery := fs.Int("sample", 50, "follow every Nth receipt until it says counted (at most 400)")
-	watch := fs.String("watch", "", "name=PID,... of processes whose CPU per ballot to report (Linux); rabbitmq and postgres are found by name")
+	watch := fs.String("watch", "", "name=PID,... of processes whose CPU per ballot and peak memory to report (Linux); rabbitmq and postgres are found by name")
+	get := fs.String("get", "", "instead of casting, ask for this page (a path such as /e/ID or /e/ID/results) --ballots times, and report requests/s and latency")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
-	if *election == "" || *ballots < 1 || *concurrency < 1 || *rate < 0 {
+	if *election == "" && *get == "" || *ballots < 1 || *concurrency < 1 || *rate < 0 {
 		fmt.Fprintln(stderr, "usage: runoff load --election ID [--url URL] [--ballots N] [--concurrency C] [--rate R] [--amqp URL] [--database URL] [--watch web=PID,worker=PID]")
 		return errUsage
 	}
@@ -66,6 +67,13 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
 			return fmt.Errorf("load: %s %s: only loopback addresses (127.0.0.1, localhost, [::1]) may be loaded", name, u.Redacted())
 		}
+	}
+	if *get != "" {
+		if !strings.HasPrefix(*get, "/") || *ballots < 1 || *concurrency < 1 {
+			fmt.Fprintln(stderr, "usage: runoff load --get /PATH [--url URL] [--ballots N] [--concurrency C] [--watch web=PID]")
+			return errUsage
+		}
+		return loadPages(*base, *get, *ballots, *concurrency, *watch, stdout)
 	}
 	client := &http.Client{Timeout: 30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -202,6 +210,9 @@ feed:
 	fmt.Fprintf(stdout, "receipt to counted (%d sampled, %d never counted): p50=%v p95=%v max=%v\n",
 		len(lag), pending, pct(lag, 0.50), pct(lag, 0.95), pct(lag, 1))
 	if line := cpuPerBallot(cpu0, cpu1, receipted); line != "" {
+		fmt.Fprintln(stdout, line)
+	}
+	if line := peakMemory(*watch); line != "" {
 		fmt.Fprintln(stdout, line)
 	}
 

@@ -45,6 +45,15 @@ func newPoster(base, path string, timeout time.Duration) (*poster, error) {
 
 // post sends one form and returns the answer's status and Location.
 func (p *poster) post(form []byte) (status int, location string, err error) {
+	return p.do("POST", form)
+}
+
+// get asks for the poster's path.
+func (p *poster) get() (status int, location string, err error) {
+	return p.do("GET", nil)
+}
+
+func (p *poster) do(method string, form []byte) (status int, location string, err error) {
 	if p.conn == nil {
 		c, err := net.DialTimeout("tcp", p.addr, p.timeout)
 		if err != nil {
@@ -53,12 +62,16 @@ func (p *poster) post(form []byte) (status int, location string, err error) {
 		p.conn, p.br = c, bufio.NewReaderSize(c, 16<<10)
 	}
 	p.conn.SetDeadline(time.Now().Add(p.timeout))
-	r := append(p.req[:0], "POST "...)
+	r := append(p.req[:0], method...)
+	r = append(r, ' ')
 	r = append(r, p.path...)
 	r = append(r, " HTTP/1.1\r\nHost: "...)
 	r = append(r, p.host...)
-	r = append(r, "\r\nUser-Agent: runoff-load\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: "...)
-	r = strconv.AppendInt(r, int64(len(form)), 10)
+	r = append(r, "\r\nUser-Agent: runoff-load"...)
+	if method == "POST" {
+		r = append(r, "\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: "...)
+		r = strconv.AppendInt(r, int64(len(form)), 10)
+	}
 	r = append(r, "\r\n\r\n"...)
 	r = append(r, form...)
 	p.req = r

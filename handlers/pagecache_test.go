@@ -75,3 +75,44 @@ func TestBallotPageKeptButNeverStale(t *testing.T) {
 		t.Errorf("headers: %v", resp.Header)
 	}
 }
+
+// The results page is kept too, and a new count, a change in who may see
+// the results, or another round asked for shows at once.
+func TestResultsPageKeptButNeverStale(t *testing.T) {
+	e := newEnv(t)
+	el := e.addElection(uuid.New(), "A", "B")
+	u := e.srv.URL + "/e/" + el.ID.String() + "/results"
+	snap := func(a, b string, counted int64) *runoff.ResultSnapshot {
+		return &runoff.ResultSnapshot{ElectionID: el.ID, BallotsCounted: counted, Report: []byte(`{}`), ComputedAt: time.Unix(counted, 0),
+			Model: runoff.Results{Seats: 1, Candidates: []string{"A", "B"}, Ballots: counted, Rounds: []runoff.ResultRound{{Number: 1, Threshold: "2",
+				Continuing: "3", Inactive: runoff.Inactive{Total: "0"},
+				Tally: []runoff.CandidateRound{{Name: "A", Votes: a, Status: runoff.CandidateContinuing}, {Name: "B", Votes: b, Status: runoff.CandidateContinuing}}}}}}
+	}
+	page := func() string {
+		t.Helper()
+		resp, body := get(t, e.srv.Client(), u)
+		if resp.StatusCode != 200 || resp.ContentLength != int64(len(body)) {
+			t.Fatalf("status %d, length %d for %d bytes", resp.StatusCode, resp.ContentLength, len(body))
+		}
+		return body
+	}
+	e.store.mu.Lock()
+	e.store.results[el.ID] = snap("2", "1", 3)
+	e.store.mu.Unlock()
+	first := page()
+	if !strings.Contains(first, "3 ballots counted") || page() != first {
+		t.Fatalf("the same results drawn twice differ, or lack the count:\n%s", first)
+	}
+	e.store.mu.Lock()
+	e.store.results[el.ID] = snap("2", "3", 5)
+	e.store.mu.Unlock()
+	if body := page(); !strings.Contains(body, "5 ballots counted") {
+		t.Fatal("a new count is not on the next page")
+	}
+	e.store.mu.Lock()
+	el.Results = runoff.ResultsAfterClose
+	e.store.mu.Unlock()
+	if body := page(); strings.Contains(body, "5 ballots counted") {
+		t.Fatal("results still shown after the organizer hid them until the close")
+	}
+}
