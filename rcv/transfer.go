@@ -24,7 +24,14 @@ const (
 // computeTalliesForRound (see engine.resumeAt for where the rescan starts).
 func (e *engine) computeTallies(round int) {
 	if round == 1 {
-		for i := range e.set.len() {
+		// Made here, not in newEngine: a replay never walks the ballots.
+		n := e.set.len()
+		e.ballotValue = make([]int64, n)
+		for i := range e.ballotValue {
+			e.ballotValue[i] = e.scale
+		}
+		e.resumeAt = make([]int32, n)
+		for i := range n {
 			e.scan(int32(i), nil, true)
 		}
 		return
