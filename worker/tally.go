@@ -35,9 +35,10 @@ func CountRules(e *runoff.Election) rcv.Rules {
 	return r
 }
 
-// Count tabulates a tally and returns the snapshot to store: the RCTab
-// detailed-report JSON that results.json serves, and the results model the
-// pages format.
+// Count tabulates a tally in full and returns the snapshot to store: the
+// RCTab detailed-report JSON that results.json serves, and the results
+// model the pages format. (The recomputer counts the tallies it keeps
+// with an rcv.Counter instead, which gives the same; see recount.go.)
 func Count(t *store.Tally) (runoff.ResultSnapshot, error) {
 	e := t.Election
 	index := make(map[uuid.UUID]int, len(e.Candidates))
@@ -67,12 +68,25 @@ func Count(t *store.Tally) (runoff.ResultSnapshot, error) {
 	}
 	// The tally's own copy can go while the count runs.
 	t.Rankings = nil
+	rules := rulesWithDecisions(e, t.Decisions)
+	res, err := rcv.Tabulate(rules, ballots)
+	return snapshot(e, rules, res, err, t.ReadAt)
+}
+
+// rulesWithDecisions are the rules an election is counted by, with the
+// organizer's decisions of ties.
+func rulesWithDecisions(e *runoff.Election, decisions []runoff.TieDecision) rcv.Rules {
 	rules := CountRules(e)
-	for _, d := range t.Decisions {
+	for _, d := range decisions {
 		rules.TieDecisions = append(rules.TieDecisions, rcv.TieDecision{Pass: d.Pass, Round: d.Round, Kind: rcv.TieKind(d.Kind),
 			Candidates: d.Tied, Selected: d.Selected})
 	}
-	res, err := rcv.Tabulate(rules, ballots)
+	return rules
+}
+
+// snapshot is the results snapshot of a count: the RCTab report, the
+// rules and the results model.
+func snapshot(e *runoff.Election, rules rcv.Rules, res *rcv.Result, err error, readAt time.Time) (runoff.ResultSnapshot, error) {
 	var ask *rcv.TieNeedsDecision
 	switch {
 	case errors.As(err, &ask):
@@ -90,7 +104,7 @@ func Count(t *store.Tally) (runoff.ResultSnapshot, error) {
 		return runoff.ResultSnapshot{}, fmt.Errorf("worker: rules of %s: %w", e.ID, err)
 	}
 	snap := runoff.ResultSnapshot{ElectionID: e.ID, BallotsCounted: e.BallotsCounted, CountsVersion: e.CountsVersion, Report: buf.Bytes(),
-		Model: resultsModel(e, rules, res), Rules: rulesJSON, ComputedAt: t.ReadAt}
+		Model: resultsModel(e, rules, res), Rules: rulesJSON, ComputedAt: readAt}
 	if ask != nil {
 		snap.Model.Waiting = &runoff.TieWait{Pass: ask.Pass, Round: ask.Round, Kind: string(ask.Kind), Tied: ask.Candidates, Votes: ask.Votes.String()}
 	}
@@ -100,7 +114,7 @@ func Count(t *store.Tally) (runoff.ResultSnapshot, error) {
 // TallyStore is what the recomputer reads and writes.
 type TallyStore interface {
 	StaleElections(ctx context.Context, limit int) ([]uuid.UUID, error)
-	Tally(ctx context.Context, id uuid.UUID) (*store.Tally, error)
+	ReadTally(ctx context.Context, id uuid.UUID, r store.TallyReader) (*store.Tally, error)
 	SaveResult(ctx context.Context, r runoff.ResultSnapshot) error
 }
 
@@ -136,16 +150,23 @@ type Recomputer struct {
 	CostRatio float64
 	Poll      time.Duration
 	Metrics   *Metrics
+	// Tallies of at least KeepRankings distinct rankings are kept between
+	// recomputes, up to KeepBytes in all, and brought up to date by
+	// reading only what changed (see tallies).
+	KeepRankings int
+	KeepBytes    int
 
-	mu      sync.Mutex
-	pending map[uuid.UUID]bool
-	wake    chan struct{}
+	mu       sync.Mutex
+	pending  map[uuid.UUID]bool
+	wake     chan struct{}
+	keepOnce sync.Once
+	kept     *tallies
 }
 
 // NewRecomputer makes a recomputer with production defaults.
 func NewRecomputer(s TallyStore, log *slog.Logger) *Recomputer {
 	return &Recomputer{Store: s, Log: log, MinInterval: 250 * time.Millisecond, CostRatio: 2, Poll: 5 * time.Second,
-		Metrics: NewMetrics(nil), pending: map[uuid.UUID]bool{}, wake: make(chan struct{}, 1)}
+		Metrics: NewMetrics(nil), KeepRankings: 1000, KeepBytes: 64 << 20, pending: map[uuid.UUID]bool{}, wake: make(chan struct{}, 1)}
 }
 
 // Notify says that these elections' counts changed. It never blocks.
@@ -260,20 +281,5 @@ func (rc *Recomputer) recompute(ctx context.Context, id uuid.UUID) error {
 		}
 		defer release()
 	}
-	start := time.Now()
-	t, err := rc.Store.Tally(ctx, id)
-	if err != nil {
-		return err
-	}
-	distinct := len(t.Rankings)
-	snap, err := Count(t)
-	if err != nil {
-		return err
-	}
-	if err := rc.Store.SaveResult(ctx, snap); err != nil {
-		return err
-	}
-	rc.Metrics.RecomputeSeconds.Observe(time.Since(start).Seconds())
-	rc.Log.Debug("results recomputed", "election_id", id, "ballots", t.Election.BallotsCounted, "rankings", distinct, "took", time.Since(start))
-	return nil
+	return rc.recount(ctx, id)
 }
