@@ -3,13 +3,14 @@ package rcv
 import (
 	"fmt"
 	"reflect"
+	"slices"
 )
 
 // Counter holds a contest's ballots as distinct rankings whose counts
 // change in place, and counts them again after each change: the worker
 // keeps one per large election and applies only what changed since.
 //
-// A count after changes replays the last one. With the decisions fixed
+// A count after changes replays an earlier one. With the decisions fixed
 // (who is elected or eliminated in each round), which candidate a ranking
 // counts for in each round, or why it stopped counting, depends on that
 // ranking alone, so every round's tallies, transfers and inactive ballots
@@ -18,7 +19,8 @@ import (
 // count added to the sums. Then every round's decisions are taken again
 // from the new sums, by the same code as a full count. If each is as
 // before, the result is the one a full count gives, number for number; at
-// the first that differs, the Counter counts in full. A contest whose
+// the first that differs, the Counter tries the plan of another recent
+// count, and if none holds, counts in full. A contest whose
 // ballots lose value to surplus transfers (a ballot's value then depends
 // on the tallies) or that is counted in several passes is always counted
 // in full. The head-to-head matrix is a sum over rankings too, and is
@@ -35,10 +37,18 @@ type Counter struct {
 	blankBefore int64
 	blankMoved  bool
 
-	pair     *pairTally // built by the first count that wants it
-	plan     *countPlan // the last count's, if it can be replayed
+	pair *pairTally // built by the first count that wants it
+	// The last counts' plans, most recently used first (see Count).
+	plans    []*countPlan
 	replayed bool
+	older    bool // the last count replayed a plan other than the latest
 }
+
+// maxPlans is how many counts' plans a Counter keeps. When a tally sits
+// near a tie, new ballots move a decision one way and the next ones back:
+// a plan found before may then replay again. Each costs a walk of the
+// changed rankings per count, and a few kilobytes.
+const maxPlans = 4
 
 // NewCounter makes an empty counter for contests counted by rules.
 func NewCounter(rules Rules) (*Counter, error) {
@@ -60,7 +70,7 @@ func (c *Counter) SetRules(rules Rules) error {
 	if err := rules.Validate(); err != nil {
 		return err
 	}
-	c.rules, c.plan, c.pair = rules, nil, nil
+	c.rules, c.plans, c.pair = rules, nil, nil
 	return nil
 }
 
@@ -117,7 +127,7 @@ func (c *Counter) Bytes() int {
 	return 4*cap(s.toks) + 4*cap(s.offs) + 8*cap(s.counts) + 24*len(s.index) + 16*len(c.before)
 }
 
-// Replayed says whether the last count replayed the one before it, rather
+// Replayed says whether the last count replayed an earlier one, rather
 // than counting in full.
 func (c *Counter) Replayed() bool { return c.replayed }
 
@@ -125,20 +135,24 @@ func (c *Counter) Replayed() bool { return c.replayed }
 // partial result together with a *TieNeedsDecision.
 func (c *Counter) Count() (*Result, error) {
 	d := c.changes()
-	c.replayed = false
+	c.replayed, c.older = false, false
 	if c.pair != nil {
 		for i := range d.counts {
 			c.pair.add(d.toks[d.offs[i]:d.offs[i+1]], d.counts[i])
 		}
 	}
-	if c.plan != nil {
-		sums := c.plan.plus(c.plan.changes(c.rules, d))
+	// Every plan's sums take the changes, whichever of them replays.
+	for i, p := range c.plans {
+		c.plans[i] = p.plus(p.changes(c.rules, d))
+	}
+	for i, p := range c.plans {
 		e := newEngine(c.rules, c.set, nil, 0, countOptions{})
-		e.replay = sums
+		e.replay = p
 		// Any error (a decision that differs, a tie to ask the organizer
-		// about) is left to a full count.
+		// about) is left to another plan, or a full count.
 		if e.run() == nil {
-			c.plan, c.replayed = sums, true
+			copy(c.plans[1:i+1], c.plans[:i])
+			c.plans[0], c.replayed, c.older = p, true, i > 0
 			return c.withPairwise(e.result(), nil)
 		}
 	}
@@ -168,7 +182,6 @@ func (c *Counter) wantsPairwise() bool {
 
 // full counts every ranking, and keeps what a later count can replay.
 func (c *Counter) full() (*Result, error) {
-	c.plan = nil
 	if c.rules.WinnerElectionMode == MultiPassIRV {
 		return tabulateMultiPass(c.rules, c.set, countOptions{})
 	}
@@ -195,7 +208,8 @@ func (c *Counter) full() (*Result, error) {
 	}
 	if e.record != nil && err == nil {
 		e.record.finish(res.Rounds)
-		c.plan = e.record
+		c.plans = slices.Insert(c.plans, 0, e.record)
+		c.plans = c.plans[:min(len(c.plans), maxPlans)]
 	}
 	return c.withPairwise(res, err)
 }
