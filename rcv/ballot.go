@@ -109,10 +109,22 @@ func (s *ballotSet) insert(toks []int32, count int64) int32 {
 	} else {
 		s.index[h] = n
 	}
-	s.counts = append(s.counts, count)
-	s.toks = append(s.toks, toks...)
-	s.offs = append(s.offs, int32(len(s.toks)))
+	s.counts = append(grow(s.counts, 1), count)
+	s.toks = append(grow(s.toks, len(toks)), toks...)
+	s.offs = append(grow(s.offs, 1), int32(len(s.toks)))
 	return n
+}
+
+// grow makes room for n more elements by doubling: append grows a large
+// slice by a quarter at a time, which for a set read a ranking at a time
+// allocates five times its final size.
+func grow[T any](s []T, n int) []T {
+	if cap(s)-len(s) >= n {
+		return s
+	}
+	out := make([]T, len(s), max(2*cap(s), len(s)+n, 64))
+	copy(out, s)
+	return out
 }
 
 func (s *ballotSet) len() int { return len(s.counts) }

@@ -88,7 +88,7 @@ func (c *Counter) put(b Ballot, add bool) error {
 	}
 	var at *int64
 	if len(toks) == 0 {
-		if !c.blankMoved {
+		if !c.blankMoved && c.tracks() {
 			c.blankBefore, c.blankMoved = c.set.blank, true
 		}
 		at = &c.set.blank
@@ -97,7 +97,7 @@ func (c *Counter) put(b Ballot, add bool) error {
 		if !found {
 			i = c.set.insert(toks, 0)
 		}
-		if _, ok := c.before[i]; !ok {
+		if _, ok := c.before[i]; !ok && c.tracks() {
 			c.before[i] = c.set.counts[i]
 		}
 		at = &c.set.counts[i]
@@ -113,6 +113,11 @@ func (c *Counter) put(b Ballot, add bool) error {
 	*at = n
 	return nil
 }
+
+// tracks says whether changes are kept for the next count: not when it
+// will count in full anyway, having no plan nor head-to-head sums to bring
+// up to date (a tally read from nothing).
+func (c *Counter) tracks() bool { return len(c.plans) > 0 || c.pair != nil }
 
 // Total is the number of ballots, blank ones included.
 func (c *Counter) Total() int64 { return c.total }
