@@ -46,6 +46,10 @@ type ballotSet struct {
 	overflow map[string]int32
 	// Undervotes: ballots without a single mark are counted, not stored.
 	blank int64
+	// The rankings' marks alone, while every ranking is simple (simple.go).
+	smarks    []uint16
+	soffs     []int32
+	notSimple bool
 }
 
 const ovMark = -1

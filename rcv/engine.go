@@ -59,6 +59,10 @@ type engine struct {
 	// scan restarts at rank 1, to see the earlier marks.
 	resumeAt     []int32
 	spareBuckets [][]int32 // emptied ballotsFor slices, for reuse
+	// The compact form of simple ballots, when this count walks it
+	// (simple.go); then ballotValue and resumeAt are not used.
+	simple []simpleBallot
+	smarks []uint16
 	// seenMark[candidate+1] == seenGeneration: already marked earlier on the
 	// ballot being scanned (exhaustOnDuplicateCandidate).
 	seenMark       []int32
