@@ -50,6 +50,8 @@ type ballotSet struct {
 	smarks    []uint16
 	soffs     []int32
 	notSimple bool
+	// slowGrowth: see grow.
+	slowGrowth bool
 }
 
 const ovMark = -1
@@ -113,20 +115,25 @@ func (s *ballotSet) insert(toks []int32, count int64) int32 {
 	} else {
 		s.index[h] = n
 	}
-	s.counts = append(grow(s.counts, 1), count)
-	s.toks = append(grow(s.toks, len(toks)), toks...)
-	s.offs = append(grow(s.offs, 1), int32(len(s.toks)))
+	s.counts = append(grow(s.counts, 1, s.slowGrowth), count)
+	s.toks = append(grow(s.toks, len(toks), s.slowGrowth), toks...)
+	s.offs = append(grow(s.offs, 1, s.slowGrowth), int32(len(s.toks)))
 	return n
 }
 
 // grow makes room for n more elements by doubling: append grows a large
 // slice by a quarter at a time, which for a set read a ranking at a time
-// allocates five times its final size.
-func grow[T any](s []T, n int) []T {
+// allocates five times its final size. A set that is mostly read already
+// (slowly) grows by an eighth, rather than holding twice what it needs.
+func grow[T any](s []T, n int, slowly bool) []T {
 	if cap(s)-len(s) >= n {
 		return s
 	}
-	out := make([]T, len(s), max(2*cap(s), len(s)+n, 64))
+	more := cap(s)
+	if slowly {
+		more = cap(s) / 8
+	}
+	out := make([]T, len(s), max(cap(s)+more, len(s)+n, 64))
 	copy(out, s)
 	return out
 }

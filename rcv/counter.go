@@ -74,6 +74,24 @@ func (c *Counter) SetRules(rules Rules) error {
 	return nil
 }
 
+// Grow makes room for about this many more distinct rankings, with this
+// many marks among them, so that a counter read from nothing holds no more
+// than it needs. Once a counter has counted, its ballots grow by an eighth
+// at a time when they must.
+func (c *Counter) Grow(rankings, marks int) {
+	s := c.set
+	s.counts = grow(s.counts, rankings, false)
+	s.offs = grow(s.offs, rankings, false)
+	s.toks = grow(s.toks, 3*marks, false)
+	if len(s.index) == 0 {
+		s.index = make(map[uint64]int32, rankings)
+	}
+	if !s.notSimple {
+		s.smarks = grow(s.smarks, marks, false)
+		s.soffs = grow(s.soffs, rankings+1, false)
+	}
+}
+
 // Set makes b.Count the number of ballots with b's ranking.
 func (c *Counter) Set(b Ballot) error { return c.put(b, false) }
 
@@ -129,7 +147,7 @@ func (c *Counter) Len() int { return c.set.len() }
 // Bytes is about how much memory the counter holds.
 func (c *Counter) Bytes() int {
 	s := c.set
-	return 4*cap(s.toks) + 4*cap(s.offs) + 8*cap(s.counts) + 24*len(s.index) + 16*len(c.before)
+	return 4*cap(s.toks) + 4*cap(s.offs) + 8*cap(s.counts) + 2*cap(s.smarks) + 4*cap(s.soffs) + 24*len(s.index) + 16*len(c.before)
 }
 
 // Replayed says whether the last count replayed an earlier one, rather
@@ -139,6 +157,7 @@ func (c *Counter) Replayed() bool { return c.replayed }
 // Count counts the ballots as they are now. Like Tabulate, it may return a
 // partial result together with a *TieNeedsDecision.
 func (c *Counter) Count() (*Result, error) {
+	c.set.slowGrowth = true
 	d := c.changes()
 	c.replayed, c.older = false, false
 	if c.pair != nil {

@@ -70,6 +70,7 @@ func TestPropertyCounterEqualsFullCount(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		c.Grow(r.IntN(len(pool)+1), r.IntN(3*len(pool)+1))
 		counts := make([]int64, len(pool))
 		for step := range 25 {
 			for range 1 + r.IntN(4) {

@@ -15,8 +15,8 @@ func (s *ballotSet) simpleMarks() (marks []uint16, offs []int32, ok bool) {
 	if s.notSimple {
 		return nil, nil, false
 	}
-	if s.soffs == nil {
-		s.soffs = []int32{0}
+	if len(s.soffs) == 0 {
+		s.soffs = append(s.soffs, 0)
 	}
 	for i := len(s.soffs) - 1; i < s.len(); i++ {
 		toks := s.toks[s.offs[i]:s.offs[i+1]]
@@ -25,9 +25,9 @@ func (s *ballotSet) simpleMarks() (marks []uint16, offs []int32, ok bool) {
 				s.notSimple, s.smarks, s.soffs = true, nil, nil
 				return nil, nil, false
 			}
-			s.smarks = append(s.smarks, uint16(toks[j+2]))
+			s.smarks = append(grow(s.smarks, 1, s.slowGrowth), uint16(toks[j+2]))
 		}
-		s.soffs = append(s.soffs, int32(len(s.smarks)))
+		s.soffs = append(grow(s.soffs, 1, s.slowGrowth), int32(len(s.smarks)))
 	}
 	return s.smarks, s.soffs, true
 }

@@ -34,6 +34,9 @@ type TallyReader interface {
 	// those whose count was written after the counts version it returns,
 	// or all of them when it is negative.
 	Since(e *runoff.Election) int64
+	// Expect is called next when every ranking is read, with how many
+	// rankings and marks in all are coming.
+	Expect(rankings, marks int)
 	// Ranking is called for each, with its count now: 0 for a ranking
 	// that no ballot holds any more. The slice is only valid during the
 	// call.
@@ -41,6 +44,11 @@ type TallyReader interface {
 }
 
 const rankingCountsSQL = `SELECT ranking, count FROM ranking_counts WHERE election_id = $1`
+
+// A million-ballot election has hundreds of thousands of distinct
+// rankings: what holds them is sized once.
+const rankingCountsSizeSQL = `
+SELECT count(*), coalesce(sum(cardinality(ranking)), 0) FROM ranking_counts WHERE election_id = $1`
 
 // A ranking written since has its row; one removed since has none left,
 // and counts 0. (Removed, then written again since: it has its row.)
@@ -75,6 +83,11 @@ func (s *DB) ReadTally(ctx context.Context, id uuid.UUID, r TallyReader) (*Tally
 	}
 	var rows *sql.Rows
 	if since := r.Since(e); since < 0 {
+		var n, marks int
+		if err := tx.QueryRowContext(ctx, rankingCountsSizeSQL, id).Scan(&n, &marks); err != nil {
+			return nil, wrapf(err, "tally %s", id)
+		}
+		r.Expect(n, marks)
 		rows, err = tx.QueryContext(ctx, rankingCountsSQL, id)
 	} else {
 		rows, err = tx.QueryContext(ctx, rankingsChangedSQL, id, since)
@@ -116,15 +129,21 @@ func (s *DB) Tally(ctx context.Context, id uuid.UUID) (*Tally, error) {
 	return t, nil
 }
 
-// allRankings keeps every ranking, in blocks shared between them: a
-// million-ballot election has hundreds of thousands of distinct rankings,
-// and one allocation for each cost more memory and GC than the count.
+// allRankings keeps every ranking, in one block of UUIDs shared between
+// them: a million-ballot election has hundreds of thousands of distinct
+// rankings, and one allocation for each cost more memory and GC than the
+// count.
 type allRankings struct {
 	rankings []RankingCount
 	block    []uuid.UUID
 }
 
 func (a *allRankings) Since(*runoff.Election) int64 { return -1 }
+
+func (a *allRankings) Expect(rankings, marks int) {
+	a.rankings = make([]RankingCount, 0, rankings)
+	a.block = make([]uuid.UUID, 0, marks)
+}
 
 func (a *allRankings) Ranking(ranking []uuid.UUID, count int64) error {
 	n := len(ranking)

@@ -26,6 +26,8 @@ type changeReader struct {
 
 func (c *changeReader) Since(*runoff.Election) int64 { c.read = 0; return c.version }
 
+func (c *changeReader) Expect(int, int) {}
+
 func (c *changeReader) Ranking(r []uuid.UUID, n int64) error {
 	c.read++
 	if n == 0 {

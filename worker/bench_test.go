@@ -45,6 +45,11 @@ func millionTally() *store.Tally {
 func keep(b *testing.B, t *store.Tally) *tallyRead {
 	r := &tallyRead{}
 	r.Since(t.Election)
+	marks := 0
+	for _, rc := range t.Rankings {
+		marks += len(rc.Ranking)
+	}
+	r.Expect(len(t.Rankings), marks)
 	for _, rc := range t.Rankings {
 		if err := r.Ranking(rc.Ranking, rc.Count); err != nil {
 			b.Fatal(err)

@@ -75,6 +75,12 @@ func (r *tallyRead) Since(e *runoff.Election) int64 {
 	return -1
 }
 
+func (r *tallyRead) Expect(rankings, marks int) {
+	if r.err == nil {
+		r.kept.counter.Grow(rankings, marks)
+	}
+}
+
 func (r *tallyRead) Ranking(ranking []uuid.UUID, count int64) error {
 	if r.err != nil {
 		return r.err
