@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -208,5 +209,23 @@ func TestSmithAndCycle(t *testing.T) {
 	smith, cycle = smithAndCycle(names[:3], wins)
 	if !slices.Equal(smith, []string{"Ada", "Bo"}) || len(cycle) != 0 {
 		t.Errorf("smith %v, cycle %v", smith, cycle)
+	}
+}
+
+// The wait after a pass grows with its cost, up to MaxInterval, and past
+// that only for a pass too long for it (recounting then takes a third of
+// the worker at most).
+func TestRecomputerPause(t *testing.T) {
+	rc := NewRecomputer(&fakeTallies{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	for _, c := range []struct{ took, want time.Duration }{
+		{5 * time.Millisecond, 250 * time.Millisecond},     // a replay: MinInterval
+		{80 * time.Millisecond, 400 * time.Millisecond},    // a full count: CostRatio×d
+		{300 * time.Millisecond, time.Second},              // capped at MaxInterval
+		{700 * time.Millisecond, 1400 * time.Millisecond},  // too long for it: 2d
+		{1500 * time.Millisecond, 3000 * time.Millisecond}, // an election not kept
+	} {
+		if got := rc.pause(c.took); got != c.want {
+			t.Errorf("after a pass of %v: wait %v, want %v", c.took, got, c.want)
+		}
 	}
 }

@@ -142,14 +142,15 @@ type Recomputer struct {
 	Store       TallyStore
 	Log         *slog.Logger
 	MinInterval time.Duration
-	// CostRatio adapts the cadence to the cost: after a pass that took d,
-	// the next waits at least CostRatio×d, so recounting a large election
-	// takes at most 1/(CostRatio+1) of the worker's time and the rest goes
-	// to storing ballots. A million-ballot election whose count takes
-	// 300 ms is then recounted about every 0.9 s.
-	CostRatio float64
-	Poll      time.Duration
-	Metrics   *Metrics
+	// CostRatio and MaxInterval adapt the cadence to the cost (see
+	// pause): after a pass that took d, the next waits CostRatio×d, so
+	// that recounting takes at most 1/(CostRatio+1) of the worker and the
+	// rest goes to storing ballots; but no longer than MaxInterval, so
+	// that results stay fresh, unless the pass took more than half of it.
+	CostRatio   float64
+	MaxInterval time.Duration
+	Poll        time.Duration
+	Metrics     *Metrics
 	// Tallies of at least KeepRankings distinct rankings are kept between
 	// recomputes, up to KeepBytes in all, and brought up to date by
 	// reading only what changed (see tallies).
@@ -165,7 +166,7 @@ type Recomputer struct {
 
 // NewRecomputer makes a recomputer with production defaults.
 func NewRecomputer(s TallyStore, log *slog.Logger) *Recomputer {
-	return &Recomputer{Store: s, Log: log, MinInterval: 250 * time.Millisecond, CostRatio: 2, Poll: 5 * time.Second,
+	return &Recomputer{Store: s, Log: log, MinInterval: 250 * time.Millisecond, CostRatio: 5, MaxInterval: time.Second, Poll: 5 * time.Second,
 		Metrics: NewMetrics(nil), KeepRankings: 1000, KeepBytes: 64 << 20, pending: map[uuid.UUID]bool{}, wake: make(chan struct{}, 1)}
 }
 
@@ -201,7 +202,7 @@ func (rc *Recomputer) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-time.After(max(rc.MinInterval, time.Duration(rc.CostRatio*float64(time.Since(start))))):
+		case <-time.After(rc.pause(time.Since(start))):
 		}
 		select {
 		case <-ctx.Done():
@@ -212,6 +213,24 @@ func (rc *Recomputer) Run(ctx context.Context) error {
 			scan = true
 		}
 	}
+}
+
+// pause is how long to wait after a pass that took d. A kept tally's
+// recount replays its last count in a few milliseconds, and then results
+// follow the ballots within MinInterval. When the decisions move it counts
+// in full, which for the million-ballot election takes 20-50 ms of CPU
+// (more, waiting for a busy machine): waiting CostRatio×d after it keeps
+// such recounts to a sixth of the worker, below what storing 2,000
+// ballots a second takes. The wait stops at MaxInterval, for results
+// within a second or so of the ballots, unless a pass took more than half
+// of that (an election too large to keep, say): then it is 2d, recounting
+// at most a third of the worker, as before tallies were kept.
+func (rc *Recomputer) pause(d time.Duration) time.Duration {
+	w := time.Duration(rc.CostRatio * float64(d))
+	if rc.MaxInterval > 0 && w > rc.MaxInterval {
+		w = max(rc.MaxInterval, 2*d)
+	}
+	return max(rc.MinInterval, w)
 }
 
 // myTurn reports whether this worker scans now: always alone, or when it
