@@ -20,11 +20,11 @@ import (
 // from the new sums, by the same code as a full count. If each is as
 // before, the result is the one a full count gives, number for number; at
 // the first that differs, the Counter tries the plan of another recent
-// count, and if none holds, counts in full. A contest whose
-// ballots lose value to surplus transfers (a ballot's value then depends
-// on the tallies) or that is counted in several passes is always counted
-// in full. The head-to-head matrix is a sum over rankings too, and is
-// kept up to date with each change.
+// count, and if none holds, counts in full. A contest whose ballots lose
+// value to surplus transfers (a ballot's value then depends on the
+// tallies) or that is counted in several passes is always counted in
+// full. The head-to-head matrix is a sum over rankings too, and is kept up
+// to date with each change.
 type Counter struct {
 	rules     Rules
 	nDeclared int
