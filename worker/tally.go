@@ -137,7 +137,10 @@ type TurnTaker interface {
 // so that a worker that died between a commit and a recompute leaves
 // nothing stale for long. With several workers on one database (a Store
 // that is a RecomputeClaimer and a TurnTaker), each snapshot version is
-// counted by one of them, and one of them scans per Poll.
+// counted by one of them, and one of them scans per Poll. Large elections'
+// tallies are kept between recomputes and brought up to date from what
+// changed in Postgres (recount.go), so each worker's are right whatever
+// the others stored.
 type Recomputer struct {
 	Store       TallyStore
 	Log         *slog.Logger
