@@ -46,6 +46,12 @@ type ballotSet struct {
 	overflow map[string]int32
 	// Undervotes: ballots without a single mark are counted, not stored.
 	blank int64
+	// The rankings' marks alone, while every ranking is simple (simple.go).
+	smarks    []uint16
+	soffs     []int32
+	notSimple bool
+	// slowGrowth: see grow.
+	slowGrowth bool
 }
 
 const ovMark = -1
@@ -76,27 +82,60 @@ func (s *ballotSet) add(toks []int32, count int64) {
 		s.blank += count
 		return
 	}
+	if i, ok := s.find(toks); ok {
+		s.counts[i] += count
+		return
+	}
+	s.insert(toks, count)
+}
+
+// find returns the ballot with this ranking (not blank), if there is one.
+func (s *ballotSet) find(toks []int32) (int32, bool) {
 	h := hashToks(toks)
-	if i, ok := s.index[h]; ok {
-		if slices.Equal(s.toks[s.offs[i]:s.offs[i+1]], toks) {
-			s.counts[i] += count
-			return
-		}
-		key := fmt.Sprint(toks)
+	i, ok := s.index[h]
+	if !ok {
+		return 0, false
+	}
+	if slices.Equal(s.toks[s.offs[i]:s.offs[i+1]], toks) {
+		return i, true
+	}
+	j, ok := s.overflow[fmt.Sprint(toks)]
+	return j, ok
+}
+
+// insert adds a ranking that find did not find, and returns its index.
+func (s *ballotSet) insert(toks []int32, count int64) int32 {
+	n := int32(len(s.counts))
+	h := hashToks(toks)
+	if _, taken := s.index[h]; taken {
 		if s.overflow == nil {
 			s.overflow = make(map[string]int32)
 		}
-		if j, ok := s.overflow[key]; ok {
-			s.counts[j] += count
-			return
-		}
-		s.overflow[key] = int32(len(s.counts))
+		s.overflow[fmt.Sprint(toks)] = n
 	} else {
-		s.index[h] = int32(len(s.counts))
+		s.index[h] = n
 	}
-	s.counts = append(s.counts, count)
-	s.toks = append(s.toks, toks...)
-	s.offs = append(s.offs, int32(len(s.toks)))
+	s.counts = append(grow(s.counts, 1, s.slowGrowth), count)
+	s.toks = append(grow(s.toks, len(toks), s.slowGrowth), toks...)
+	s.offs = append(grow(s.offs, 1, s.slowGrowth), int32(len(s.toks)))
+	return n
+}
+
+// grow makes room for n more elements by doubling: append grows a large
+// slice by a quarter at a time, which for a set read a ranking at a time
+// allocates five times its final size. A set that is mostly read already
+// (slowly) grows by an eighth, rather than holding twice what it needs.
+func grow[T any](s []T, n int, slowly bool) []T {
+	if cap(s)-len(s) >= n {
+		return s
+	}
+	more := cap(s)
+	if slowly {
+		more = cap(s) / 8
+	}
+	out := make([]T, len(s), max(cap(s)+more, len(s)+n, 64))
+	copy(out, s)
+	return out
 }
 
 func (s *ballotSet) len() int { return len(s.counts) }
@@ -180,29 +219,38 @@ func ballotsToSet(ballots []Ballot, nDeclared int) (*ballotSet, error) {
 		if b.Count == 0 {
 			continue
 		}
-		toks = toks[:0]
-		for ri, marks := range b.Ranks {
-			if len(marks) == 0 {
-				continue
-			}
-			toks = append(toks, int32(ri+1), int32(len(marks)))
-			start := len(toks)
-			for _, m := range marks {
-				switch {
-				case m == Overvote:
-					toks = append(toks, ovMark)
-				case m == WriteIn:
-					toks = append(toks, int32(nDeclared))
-				case m >= 0 && m < nDeclared:
-					toks = append(toks, int32(m))
-				default:
-					return nil, fmt.Errorf("rcv: ballot %d rank %d: candidate index %d out of range", bi, ri+1, m)
-				}
-			}
-			slices.Sort(toks[start:])
+		var err error
+		if toks, err = ballotTokens(toks[:0], b, nDeclared); err != nil {
+			return nil, fmt.Errorf("rcv: ballot %d %w", bi, err)
 		}
 		s.add(toks, b.Count)
 	}
 	s.index, s.overflow = nil, nil
 	return s, nil
+}
+
+// ballotTokens appends b's ranking to dst as tokens: (rank, n, marks…) for
+// each rank that has marks, the marks of a rank sorted.
+func ballotTokens(dst []int32, b Ballot, nDeclared int) ([]int32, error) {
+	for ri, marks := range b.Ranks {
+		if len(marks) == 0 {
+			continue
+		}
+		dst = append(dst, int32(ri+1), int32(len(marks)))
+		start := len(dst)
+		for _, m := range marks {
+			switch {
+			case m == Overvote:
+				dst = append(dst, ovMark)
+			case m == WriteIn:
+				dst = append(dst, int32(nDeclared))
+			case m >= 0 && m < nDeclared:
+				dst = append(dst, int32(m))
+			default:
+				return dst, fmt.Errorf("rank %d: candidate index %d out of range", ri+1, m)
+			}
+		}
+		slices.Sort(dst[start:])
+	}
+	return dst, nil
 }

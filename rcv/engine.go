@@ -59,6 +59,10 @@ type engine struct {
 	// scan restarts at rank 1, to see the earlier marks.
 	resumeAt     []int32
 	spareBuckets [][]int32 // emptied ballotsFor slices, for reuse
+	// The compact form of simple ballots, when this count walks it
+	// (simple.go); then ballotValue and resumeAt are not used.
+	simple []simpleBallot
+	smarks []uint16
 	// seenMark[candidate+1] == seenGeneration: already marked earlier on the
 	// ballot being scanned (exhaustOnDuplicateCandidate).
 	seenMark       []int32
@@ -73,6 +77,12 @@ type engine struct {
 	rounds           []Round
 	tallyByRound     [][]int64 // per round, per candidate; -1 = not in the round
 	transfersByRound [][]int64 // per round: from*(len(names)+2) + to+2
+
+	// A Counter's: record keeps this count's sums and decisions; replay
+	// takes the sums from there instead of walking the ballots, and stops
+	// at the first decision that differs from the recorded ones.
+	record *countPlan
+	replay *countPlan
 }
 
 func runPass(rules Rules, set *ballotSet, priorWinners []string, pass int, opts countOptions) (*Result, error) {
@@ -138,12 +148,6 @@ func newEngine(rules Rules, set *ballotSet, priorWinners []string, pass int, opt
 		}
 	}
 
-	n := set.len()
-	e.ballotValue = make([]int64, n)
-	for i := range e.ballotValue {
-		e.ballotValue[i] = e.scale
-	}
-	e.resumeAt = make([]int32, n)
 	e.tally = make([]int64, numNames)
 	e.keptBySurplus = make([]int64, numNames)
 	e.winnerTally = make([]int64, numNames)
@@ -162,7 +166,16 @@ func (e *engine) run() error {
 		round++
 		e.refreshContinuing()
 		e.transfersByRound = append(e.transfersByRound, nil)
-		e.computeTallies(round)
+		if e.replay != nil {
+			if !e.replay.load(e, round) {
+				return errDiverged
+			}
+		} else {
+			e.computeTallies(round)
+		}
+		if e.record != nil {
+			e.record.add(e, round)
+		}
 		inRound := make([]int, 0, len(e.names))
 		var active int64
 		for c := range e.names {
@@ -206,6 +219,12 @@ func (e *engine) run() error {
 			e.updateWinnerTallies(round, thr.units)
 		}
 		e.recordRound(&rd, round, inRound)
+		if e.replay != nil && !e.replay.decided(round, &rd) {
+			return errDiverged
+		}
+	}
+	if e.replay != nil && round != e.replay.rounds() {
+		return errDiverged
 	}
 	return nil
 }

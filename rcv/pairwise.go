@@ -1,127 +1,162 @@
 package rcv
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // computePairwise builds the head-to-head matrix over declared, non-excluded
 // candidates. A ballot prefers X to Y when it ranks X at an earlier rank than
 // its first mark for Y, or ranks X and not Y. Overvote marks count as ranked
 // at that rank (level with each other); unknown overvotes are ignored.
 func computePairwise(rules Rules, set *ballotSet) *Pairwise {
+	p := newPairTally(rules)
+	for bi := range set.counts {
+		p.add(set.toks[set.offs[bi]:set.offs[bi+1]], set.counts[bi])
+	}
+	return p.result()
+}
+
+// pairTally sums the head-to-head matrix ballot by ballot. The sums are
+// additive, so a Counter keeps one and adds each changed ranking's
+// difference in count (which may be negative).
+//
+// Per ballot, only pairs of ranked candidates are visited, each once:
+// above[a*k+b] counts ballots ranking a strictly above b, level[a*k+b]
+// ballots marking both at the same rank (overvotes), ranked[a] ballots
+// ranking a at all. Then a beats b on ranked[a] − above[b][a] − level[a][b]
+// ballots (the rest of those that rank a rank it above b or leave b out).
+type pairTally struct {
+	names   []string
+	nd, k   int
+	pos     []int // declared candidate → its place in the matrix, or -1
+	maxRank int32
+	ranked  []int64
+	above   []int64
+	level   []int64
+	seen    []int32 // ballot stamp: candidate already ranked on this ballot
+	stamp   int32
+	list    []int32 // first marks in rank order
+	group   []int32 // and their rank's index
+}
+
+func newPairTally(rules Rules) *pairTally {
 	nd := len(rules.Candidates)
 	excluded := make(map[string]bool)
 	for _, x := range rules.ExcludedCandidates {
 		excluded[x] = true
 	}
-	var cands []int
-	pos := make([]int, nd+1)
-	for i := range pos {
-		pos[i] = -1
+	p := &pairTally{nd: nd, pos: make([]int, nd+1)}
+	for i := range p.pos {
+		p.pos[i] = -1
 	}
 	for i, n := range rules.Candidates {
 		if !excluded[n] {
-			pos[i] = len(cands)
-			cands = append(cands, i)
+			p.pos[i] = len(p.names)
+			p.names = append(p.names, n)
 		}
 	}
-	k := len(cands)
-	p := &Pairwise{Wins: make([][]int64, k)}
-	for i, c := range cands {
-		p.Candidates = append(p.Candidates, rules.Candidates[c])
-		p.Wins[i] = make([]int64, k)
-	}
-	if k == 0 {
-		return p
-	}
-	// Per ballot, only pairs of ranked candidates are visited, each once:
-	// above[a*k+b] counts ballots ranking a strictly above b, level[a*k+b]
-	// ballots marking both at the same rank (overvotes), ranked[a] ballots
-	// ranking a at all. Then a beats b on ranked[a] − above[b][a] − level[a][b]
-	// ballots (the rest of those that rank a rank it above b or leave b out).
-	ranked := make([]int64, k)
-	above := make([]int64, k*k)
-	var level []int64
-	seen := make([]int32, k) // ballot stamp: candidate already ranked on this ballot
-	var list, group []int32  // first marks in rank order, and their rank's index
-	maxRank := int32(rules.MaxRankingsAllowed)
+	p.k = len(p.names)
+	p.ranked, p.above, p.seen = make([]int64, p.k), make([]int64, p.k*p.k), make([]int32, p.k)
+	p.maxRank = int32(rules.MaxRankingsAllowed)
 	switch {
 	case rules.MaxRankingsAllowed == Unlimited:
-		maxRank = math.MaxInt32
-	case maxRank <= 0:
-		maxRank = int32(nd)
+		p.maxRank = math.MaxInt32
+	case p.maxRank <= 0:
+		p.maxRank = int32(nd)
 	}
-	for bi := range set.counts {
-		w := set.counts[bi]
-		stamp := int32(bi + 1)
-		t := set.toks[set.offs[bi]:set.offs[bi+1]]
-		list, group = list[:0], group[:0]
-		tied := false
-		for j, g := 0, int32(0); j < len(t); g++ {
-			rank, n := t[j], int(t[j+1])
-			if rank > maxRank {
-				break
-			}
-			added := 0
-			for _, m := range t[j+2 : j+2+n] {
-				if m < 0 || int(m) >= nd || pos[m] < 0 {
-					continue
-				}
-				q := int32(pos[m])
-				if seen[q] != stamp {
-					seen[q] = stamp
-					list = append(list, q)
-					group = append(group, g)
-					added++
-				}
-			}
-			tied = tied || added > 1
-			j += 2 + n
+	return p
+}
+
+// add counts w ballots with this ranking (tokens as in ballotSet).
+func (p *pairTally) add(t []int32, w int64) {
+	if p.k == 0 || w == 0 {
+		return
+	}
+	p.stamp++
+	if p.stamp == math.MaxInt32 {
+		clear(p.seen)
+		p.stamp = 1
+	}
+	k, stamp := p.k, p.stamp
+	list, group := p.list[:0], p.group[:0]
+	tied := false
+	for j, g := 0, int32(0); j < len(t); g++ {
+		rank, n := t[j], int(t[j+1])
+		if rank > p.maxRank {
+			break
 		}
-		for x, a := range list {
-			ranked[a] += w
-			row := above[int(a)*k:]
-			if !tied {
-				for _, b := range list[x+1:] {
-					row[b] += w
-				}
+		added := 0
+		for _, m := range t[j+2 : j+2+n] {
+			if m < 0 || int(m) >= p.nd || p.pos[m] < 0 {
 				continue
 			}
-			for y := x + 1; y < len(list); y++ {
-				b := list[y]
-				if group[y] != group[x] {
-					row[b] += w
-					continue
-				}
-				if level == nil {
-					level = make([]int64, k*k)
-				}
-				level[int(a)*k+int(b)] += w
-				level[int(b)*k+int(a)] += w
+			q := int32(p.pos[m])
+			if p.seen[q] != stamp {
+				p.seen[q] = stamp
+				list = append(list, q)
+				group = append(group, g)
+				added++
 			}
 		}
+		tied = tied || added > 1
+		j += 2 + n
+	}
+	for x, a := range list {
+		p.ranked[a] += w
+		row := p.above[int(a)*k:]
+		if !tied {
+			for _, b := range list[x+1:] {
+				row[b] += w
+			}
+			continue
+		}
+		for y := x + 1; y < len(list); y++ {
+			b := list[y]
+			if group[y] != group[x] {
+				row[b] += w
+				continue
+			}
+			if p.level == nil {
+				p.level = make([]int64, k*k)
+			}
+			p.level[int(a)*k+int(b)] += w
+			p.level[int(b)*k+int(a)] += w
+		}
+	}
+	p.list, p.group = list, group
+}
+
+// result is the matrix and its Condorcet winner, if there is one.
+func (p *pairTally) result() *Pairwise {
+	k := p.k
+	out := &Pairwise{Candidates: slices.Clone(p.names), Wins: make([][]int64, k)}
+	for i := range k {
+		out.Wins[i] = make([]int64, k)
 	}
 	for i := range k {
 		for j := range k {
 			if i != j {
-				v := ranked[i] - above[j*k+i]
-				if level != nil {
-					v -= level[i*k+j]
+				v := p.ranked[i] - p.above[j*k+i]
+				if p.level != nil {
+					v -= p.level[i*k+j]
 				}
-				p.Wins[i][j] = v
+				out.Wins[i][j] = v
 			}
 		}
 	}
 	for i := range k {
 		all := k > 1
 		for j := range k {
-			if i != j && p.Wins[i][j] <= p.Wins[j][i] {
+			if i != j && out.Wins[i][j] <= out.Wins[j][i] {
 				all = false
 				break
 			}
 		}
 		if all {
-			p.CondorcetWinner = p.Candidates[i]
+			out.CondorcetWinner = out.Candidates[i]
 			break
 		}
 	}
-	return p
+	return out
 }

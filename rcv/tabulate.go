@@ -26,6 +26,8 @@ type countOptions struct {
 	// rescanFromRankOne makes every rescan of a ballot start at rank 1, as
 	// RCTab does, instead of at the rank it counted at (engine.resumeAt).
 	rescanFromRankOne bool
+	// noSimpleWalk walks simple ballots' tokens as any others' (simple.go).
+	noSimpleWalk bool
 }
 
 func tabulateBallots(rules Rules, ballots []Ballot, opts countOptions) (*Result, error) {

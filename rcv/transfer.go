@@ -24,7 +24,20 @@ const (
 // computeTalliesForRound (see engine.resumeAt for where the rescan starts).
 func (e *engine) computeTallies(round int) {
 	if round == 1 {
-		for i := range e.set.len() {
+		// Made here, not in newEngine: a replay never walks the ballots.
+		n := e.set.len()
+		if e.walksSimply() {
+			for i := range n {
+				e.scanSimple(int32(i), nil)
+			}
+			return
+		}
+		e.ballotValue = make([]int64, n)
+		for i := range e.ballotValue {
+			e.ballotValue[i] = e.scale
+		}
+		e.resumeAt = make([]int32, n)
+		for i := range n {
 			e.scan(int32(i), nil, true)
 		}
 		return
@@ -38,7 +51,11 @@ func (e *engine) computeTallies(round int) {
 		e.ballotsFor[c] = nil
 		row := e.transferRow(round, c)
 		for _, i := range leaving {
-			e.scan(i, row, fromStart)
+			if e.simple != nil {
+				e.scanSimple(i, row)
+			} else {
+				e.scan(i, row, fromStart)
+			}
 		}
 		// Reuse the bucket's memory for a candidate that gains ballots.
 		e.spareBuckets = append(e.spareBuckets, leaving[:0])

@@ -83,12 +83,15 @@ ORDER BY u.id
 ON CONFLICT (id) DO NOTHING
 RETURNING id`
 
+// A count written carries the counts version its election will have once
+// this batch commits (addBallotsCountedSQL bumps it by one), so that a kept
+// tally can read only what changed (ReadTally).
 const addRankingCountsSQL = `
-INSERT INTO ranking_counts (election_id, ranking, count)
-SELECT u.election_id, u.ranking::uuid[], u.n
-FROM unnest($1::uuid[], $2::text[], $3::bigint[]) AS u(election_id, ranking, n)
+INSERT INTO ranking_counts (election_id, ranking, count, version)
+SELECT u.election_id, u.ranking::uuid[], u.n, e.counts_version + 1
+FROM unnest($1::uuid[], $2::text[], $3::bigint[]) AS u(election_id, ranking, n) JOIN elections e ON e.id = u.election_id
 ORDER BY 1, 2
-ON CONFLICT (election_id, ranking) DO UPDATE SET count = ranking_counts.count + EXCLUDED.count`
+ON CONFLICT (election_id, ranking) DO UPDATE SET count = ranking_counts.count + EXCLUDED.count, version = EXCLUDED.version`
 
 // A count that grows after it was marked final is not final after all:
 // the mark goes, and comes back once the next seal is through.

@@ -288,17 +288,26 @@ type rankingKey struct {
 	ranking  string
 }
 
+// A ranking whose last ballot goes leaves ranking_counts, and
+// ranking_counts_removed says when. Both carry the counts version the
+// election will have once the batch commits, as addRankingCountsSQL does.
 const removeRankingsSQL = `
-DELETE FROM ranking_counts r USING unnest($1::uuid[], $2::text[], $3::bigint[]) AS u(election_id, ranking, n)
-WHERE r.election_id = u.election_id AND r.ranking = u.ranking::uuid[] AND r.count <= u.n`
+WITH gone AS (
+    DELETE FROM ranking_counts r USING unnest($1::uuid[], $2::text[], $3::bigint[]) AS u(election_id, ranking, n)
+    WHERE r.election_id = u.election_id AND r.ranking = u.ranking::uuid[] AND r.count <= u.n
+    RETURNING r.election_id, r.ranking)
+INSERT INTO ranking_counts_removed (election_id, ranking, version)
+SELECT g.election_id, g.ranking, e.counts_version + 1 FROM gone g JOIN elections e ON e.id = g.election_id
+ORDER BY 1, 2
+ON CONFLICT (election_id, ranking) DO UPDATE SET version = EXCLUDED.version`
 
 const subtractRankingsSQL = `
-UPDATE ranking_counts r SET count = r.count - u.n
-FROM unnest($1::uuid[], $2::text[], $3::bigint[]) AS u(election_id, ranking, n)
-WHERE r.election_id = u.election_id AND r.ranking = u.ranking::uuid[]`
+UPDATE ranking_counts r SET count = r.count - u.n, version = e.counts_version + 1
+FROM unnest($1::uuid[], $2::text[], $3::bigint[]) AS u(election_id, ranking, n), elections e
+WHERE r.election_id = u.election_id AND r.ranking = u.ranking::uuid[] AND e.id = u.election_id`
 
 // subtractRankings takes replaced ballots out of the distinct-ranking
-// counts: a count that falls to nothing goes.
+// counts: a count that falls to nothing goes, and is recorded as gone.
 func subtractRankings(ctx context.Context, tx *sqlx.Tx, removed map[rankingKey]int64) error {
 	if len(removed) == 0 {
 		return nil

@@ -1,83 +1,14 @@
 package store
 
 import (
-	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/runoff-vote/runoff"
 )
-
-// RankingCount is one distinct ranking and how many counted ballots hold it.
-type RankingCount struct {
-	Ranking []uuid.UUID
-	Count   int64
-}
-
-// Tally is a consistent read of what an election's count depends on: its
-// distinct-ranking counts and the organizer's tie decisions, as of ReadAt.
-type Tally struct {
-	Election  *runoff.Election
-	Rankings  []RankingCount
-	Decisions []runoff.TieDecision
-	ReadAt    time.Time
-}
-
-const rankingCountsSQL = `SELECT ranking, count FROM ranking_counts WHERE election_id = $1`
-
-// Tally reads an election, its candidates and its ranking counts in one
-// repeatable-read snapshot, so BallotsCounted matches the counts exactly.
-func (s *DB) Tally(ctx context.Context, id uuid.UUID) (*Tally, error) {
-	tx, err := s.db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
-	if err != nil {
-		return nil, wrapf(err, "tally %s", id)
-	}
-	defer tx.Rollback()
-	e, err := electionIn(ctx, tx, id)
-	if err != nil {
-		return nil, notFound(err, "election "+id.String())
-	}
-	t := &Tally{Election: e}
-	if err := tx.GetContext(ctx, &t.ReadAt, `SELECT now()`); err != nil {
-		return nil, wrapf(err, "tally %s", id)
-	}
-	if t.Decisions, err = tieDecisions(ctx, tx, id); err != nil {
-		return nil, wrapf(err, "tally %s", id)
-	}
-	// Sized once: a million-ballot election has hundreds of thousands of
-	// distinct rankings.
-	var n int
-	if err := tx.GetContext(ctx, &n, `SELECT count(*) FROM ranking_counts WHERE election_id = $1`, id); err != nil {
-		return nil, wrapf(err, "tally %s", id)
-	}
-	t.Rankings = make([]RankingCount, 0, n)
-	rows, err := tx.QueryContext(ctx, rankingCountsSQL, id)
-	if err != nil {
-		return nil, wrapf(err, "tally %s", id)
-	}
-	defer rows.Close()
-	var arena uuidArena
-	var raw sql.RawBytes // parsed into the arena before the next row
-	for rows.Next() {
-		var rc RankingCount
-		if err := rows.Scan(&raw, &rc.Count); err != nil {
-			return nil, wrapf(err, "tally %s", id)
-		}
-		if rc.Ranking, err = arena.parseArray(raw); err != nil {
-			return nil, wrapf(err, "tally %s", id)
-		}
-		t.Rankings = append(t.Rankings, rc)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrapf(err, "tally %s", id)
-	}
-	return t, nil
-}
 
 // A snapshot never replaces one made from a later version of the counts:
 // two workers recomputing at once cannot move results backwards.
@@ -136,44 +67,6 @@ func (s *DB) StaleElections(ctx context.Context, limit int) ([]uuid.UUID, error)
 	var ids []uuid.UUID
 	if err := s.db.SelectContext(ctx, &ids, staleElectionsSQL, limit); err != nil {
 		return nil, wrapf(err, "stale elections")
-	}
-	return ids, nil
-}
-
-// uuidArena hands out the rankings of a tally from large shared blocks:
-// a million-ballot election has hundreds of thousands of distinct
-// rankings, and one allocation (and one Postgres text array of strings)
-// for each cost the worker more memory and GC than the count itself.
-type uuidArena struct {
-	block []uuid.UUID
-}
-
-// parseArray parses a uuid[] in Postgres's text form ({a,b,c}).
-func (a *uuidArena) parseArray(raw []byte) ([]uuid.UUID, error) {
-	if len(raw) < 2 || raw[0] != '{' || raw[len(raw)-1] != '}' {
-		return nil, fmt.Errorf("ranking %q: not an array", raw)
-	}
-	body := raw[1 : len(raw)-1]
-	if len(body) == 0 {
-		return []uuid.UUID{}, nil
-	}
-	n := bytes.Count(body, []byte{','}) + 1
-	if cap(a.block)-len(a.block) < n {
-		a.block = make([]uuid.UUID, 0, max(8192, n))
-	}
-	at := len(a.block)
-	a.block = a.block[:at+n]
-	ids := a.block[at : at+n : at+n]
-	for i := range n {
-		elem := body
-		if j := bytes.IndexByte(body, ','); j >= 0 {
-			elem, body = body[:j], body[j+1:]
-		}
-		id, err := uuid.ParseBytes(elem)
-		if err != nil {
-			return nil, fmt.Errorf("ranking %q: %w", raw, err)
-		}
-		ids[i] = id
 	}
 	return ids, nil
 }

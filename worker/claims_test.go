@@ -13,16 +13,16 @@ import (
 	"github.com/runoff-vote/runoff/worker"
 )
 
-// slowTallies is the real store, with each Tally recorded and slowed, so
-// that two workers' recomputes overlap.
+// slowTallies is the real store, with each read of a tally recorded and
+// slowed, so that two workers' recomputes overlap.
 type slowTallies struct {
 	*store.DB
 	mu      sync.Mutex
 	tallied map[int64]int // counts version: times tallied
 }
 
-func (s *slowTallies) Tally(ctx context.Context, id uuid.UUID) (*store.Tally, error) {
-	t, err := s.DB.Tally(ctx, id)
+func (s *slowTallies) ReadTally(ctx context.Context, id uuid.UUID, r store.TallyReader) (*store.Tally, error) {
+	t, err := s.DB.ReadTally(ctx, id, r)
 	if err == nil {
 		s.mu.Lock()
 		s.tallied[t.Election.CountsVersion]++

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -113,8 +114,20 @@ type fakeTallies struct {
 }
 
 func (f *fakeTallies) StaleElections(context.Context, int) ([]uuid.UUID, error) { return f.stale, nil }
-func (f *fakeTallies) Tally(_ context.Context, id uuid.UUID) (*store.Tally, error) {
-	return f.tallies[id], nil
+
+// ReadTally hands over every ranking each time, whatever version is asked
+// for: each one's count is right either way.
+func (f *fakeTallies) ReadTally(_ context.Context, id uuid.UUID, r store.TallyReader) (*store.Tally, error) {
+	t := f.tallies[id]
+	if r.Since(t.Election) < 0 {
+		r.Expect(len(t.Rankings), 0)
+	}
+	for _, rc := range t.Rankings {
+		if err := r.Ranking(rc.Ranking, rc.Count); err != nil {
+			return nil, err
+		}
+	}
+	return &store.Tally{Election: t.Election, Decisions: t.Decisions, ReadAt: t.ReadAt}, nil
 }
 func (f *fakeTallies) SaveResult(_ context.Context, r runoff.ResultSnapshot) error {
 	f.saved = append(f.saved, r)
@@ -196,5 +209,23 @@ func TestSmithAndCycle(t *testing.T) {
 	smith, cycle = smithAndCycle(names[:3], wins)
 	if !slices.Equal(smith, []string{"Ada", "Bo"}) || len(cycle) != 0 {
 		t.Errorf("smith %v, cycle %v", smith, cycle)
+	}
+}
+
+// The wait after a pass grows with its cost, up to MaxInterval, and past
+// that only for a pass too long for it (recounting then takes a third of
+// the worker at most).
+func TestRecomputerPause(t *testing.T) {
+	rc := NewRecomputer(&fakeTallies{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	for _, c := range []struct{ took, want time.Duration }{
+		{5 * time.Millisecond, 250 * time.Millisecond},     // a replay: MinInterval
+		{80 * time.Millisecond, 400 * time.Millisecond},    // a full count: CostRatio×d
+		{300 * time.Millisecond, time.Second},              // capped at MaxInterval
+		{700 * time.Millisecond, 1400 * time.Millisecond},  // too long for it: 2d
+		{1500 * time.Millisecond, 3000 * time.Millisecond}, // an election not kept
+	} {
+		if got := rc.pause(c.took); got != c.want {
+			t.Errorf("after a pass of %v: wait %v, want %v", c.took, got, c.want)
+		}
 	}
 }
