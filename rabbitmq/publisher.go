@@ -66,8 +66,9 @@ type confirmSession struct {
 }
 
 type pending struct {
-	id   string
-	done chan error // buffered 1
+	id       string
+	deadline time.Time  // when it fails unless confirmed
+	done     chan error // buffered 1
 }
 
 // ErrUnroutable means no queue was bound for the message's routing key.
@@ -100,9 +101,12 @@ func (p *Publisher) Publish(ctx context.Context, key, id string, body []byte) er
 
 var errNacked = errors.New("broker nacked the message")
 
+// errNoConfirm is a publish whose confirm did not come within Timeout.
+var errNoConfirm = fmt.Errorf("no confirm in time: %w", context.DeadlineExceeded)
+
 func (p *Publisher) publish(ctx context.Context, key, id string, body []byte) error {
-	ctx, cancel := context.WithTimeout(ctx, p.Timeout)
-	defer cancel()
+	// The confirm's deadline is kept with its waiter, and the session's
+	// dispatcher fails waiters past it: no timer per publish.
 	w, err := p.send(ctx, key, id, body)
 	if err != nil {
 		return err
@@ -111,7 +115,7 @@ func (p *Publisher) publish(ctx context.Context, key, id string, body []byte) er
 	case err := <-w.done:
 		return err
 	case <-ctx.Done():
-		return fmt.Errorf("no confirm in time: %w", ctx.Err())
+		return fmt.Errorf("no confirm before the request ended: %w", ctx.Err())
 	}
 }
 
@@ -131,7 +135,7 @@ func (p *Publisher) send(ctx context.Context, key, id string, body []byte) (*pen
 	// channel numbers publishes 1, 2, 3...; all of them go through p.mu), so
 	// a confirm that arrives at once finds it.
 	s := p.session
-	w := &pending{id: id, done: make(chan error, 1)}
+	w := &pending{id: id, deadline: time.Now().Add(p.Timeout), done: make(chan error, 1)}
 	s.mu.Lock()
 	if s.dead != nil {
 		s.mu.Unlock()
@@ -241,7 +245,7 @@ func (p *Publisher) dial() error {
 	returns := ch.NotifyReturn(make(chan amqp.Return))
 	confirms := ch.NotifyPublish(make(chan amqp.Confirmation, 256))
 	closes := ch.NotifyClose(make(chan *amqp.Error, 1))
-	go s.dispatch(returns, confirms, closes)
+	go s.dispatch(returns, confirms, closes, max(p.Timeout/10, 10*time.Millisecond))
 	p.conn, p.ch, p.session = conn, ch, s
 	p.Log.Info("publisher connected", "node", node, "direct_exchange", p.direct)
 	return nil
@@ -264,11 +268,15 @@ func exchangeExists(conn *amqp.Connection, name string) bool {
 // library's reader cannot hand over the basic.ack of a message until this
 // goroutine has taken its basic.return, so a returned message is always
 // marked before its confirm is read.
-func (s *confirmSession) dispatch(returns <-chan amqp.Return, confirms <-chan amqp.Confirmation, closes <-chan *amqp.Error) {
+func (s *confirmSession) dispatch(returns <-chan amqp.Return, confirms <-chan amqp.Confirmation, closes <-chan *amqp.Error, sweep time.Duration) {
 	returned := map[string]bool{}
 	var closeErr error = amqp.ErrClosed
+	overdue := time.NewTicker(sweep)
+	defer overdue.Stop()
 	for {
 		select {
+		case now := <-overdue.C:
+			s.expire(now)
 		case r, ok := <-returns:
 			if !ok {
 				returns = nil
@@ -302,6 +310,19 @@ func (s *confirmSession) dispatch(returns <-chan amqp.Return, confirms <-chan am
 				closeErr = err
 			}
 			closes = nil // keep reading until the library closes confirms
+		}
+	}
+}
+
+// expire fails the waiters whose confirm is overdue. Their confirms, if
+// they come after all, find no waiter.
+func (s *confirmSession) expire(now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for tag, w := range s.waiters {
+		if now.After(w.deadline) {
+			w.done <- errNoConfirm
+			delete(s.waiters, tag)
 		}
 	}
 }

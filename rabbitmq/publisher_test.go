@@ -132,3 +132,30 @@ func TestPublisherWithoutTheDirectExchange(t *testing.T) {
 		t.Fatalf("votes queue holds %d, want 3", n)
 	}
 }
+
+// A confirm that never comes fails the publish after Timeout, even when
+// the caller's context has no deadline of its own.
+func TestPublisherConfirmTimeout(t *testing.T) {
+	topo := rabbitmqtest.Topology(t)
+	proxy := rabbitmqtest.NewProxy(t)
+	pub := rabbitmq.NewPublisher(proxy.URL(), topo, quiet())
+	pub.Timeout = 300 * time.Millisecond
+	defer pub.Close()
+	if err := pub.Publish(context.Background(), runoff.KeyVoteSubmit, uuid.NewString(), []byte("{}")); err != nil {
+		t.Fatalf("publish: %v", err)
+	}
+	proxy.Hold() // the broker's answers stop coming
+	done := make(chan error, 1)
+	go func() {
+		done <- pub.Publish(context.Background(), runoff.KeyVoteSubmit, uuid.NewString(), []byte("{}"))
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, runoff.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("publish with no confirm: %v, want ErrUnavailable and a deadline", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("a publish whose confirm never came is still waiting")
+	}
+	proxy.Cut() // so that closing does not wait for the held broker's answer
+}
