@@ -119,7 +119,11 @@ func (s *DB) StoreVotes(ctx context.Context, votes []runoff.VoteSubmit) (out []O
 
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var locked []runoff.Election
-		if err := tx.SelectContext(ctx, &locked, lockElectionsSQL, uuidArray(electionIDs)); err != nil {
+		st, err := s.inTxStmt(ctx, tx, lockElectionsSQL)
+		if err != nil {
+			return err
+		}
+		if err := st.SelectContext(ctx, &locked, uuidArray(electionIDs)); err != nil {
 			return err
 		}
 		elections := make(map[uuid.UUID]*runoff.Election, len(locked))
@@ -130,7 +134,10 @@ func (s *DB) StoreVotes(ctx context.Context, votes []runoff.VoteSubmit) (out []O
 			ElectionID uuid.UUID `db:"election_id"`
 			runoff.Candidate
 		}
-		if err := tx.SelectContext(ctx, &cands, electionCandidatesSQL, uuidArray(electionIDs)); err != nil {
+		if st, err = s.inTxStmt(ctx, tx, electionCandidatesSQL); err != nil {
+			return err
+		}
+		if err := st.SelectContext(ctx, &cands, uuidArray(electionIDs)); err != nil {
 			return err
 		}
 		for _, c := range cands {
@@ -181,7 +188,10 @@ func (s *DB) StoreVotes(ctx context.Context, votes []runoff.VoteSubmit) (out []O
 			return err
 		}
 		var inserted []uuid.UUID
-		if err := tx.SelectContext(ctx, &inserted, insertBallotsSQL,
+		if st, err = s.inTxStmt(ctx, tx, insertBallotsSQL); err != nil {
+			return err
+		}
+		if err := st.SelectContext(ctx, &inserted,
 			uuidArray(ids), uuidArray(eids), pq.Array(rankings), pq.Array(statuses), pq.Array(reasons), pq.Array(submitted)); err != nil {
 			return err
 		}
@@ -243,7 +253,10 @@ func (s *DB) StoreVotes(ctx context.Context, votes []runoff.VoteSubmit) (out []O
 			kElection[i], kRanking[i], kCount[i] = k.election, k.ranking, counts[k]
 		}
 		if len(keys) > 0 {
-			if _, err := tx.ExecContext(ctx, addRankingCountsSQL, uuidArray(kElection), pq.Array(kRanking), pq.Array(kCount)); err != nil {
+			if st, err = s.inTxStmt(ctx, tx, addRankingCountsSQL); err != nil {
+				return err
+			}
+			if _, err := st.ExecContext(ctx, uuidArray(kElection), pq.Array(kRanking), pq.Array(kCount)); err != nil {
 				return err
 			}
 		}
@@ -258,7 +271,10 @@ func (s *DB) StoreVotes(ctx context.Context, votes []runoff.VoteSubmit) (out []O
 		if len(touched) == 0 {
 			return nil
 		}
-		_, err = tx.ExecContext(ctx, addBallotsCountedSQL, uuidArray(touched), pq.Array(added), pq.Array(used))
+		if st, err = s.inTxStmt(ctx, tx, addBallotsCountedSQL); err != nil {
+			return err
+		}
+		_, err = st.ExecContext(ctx, uuidArray(touched), pq.Array(added), pq.Array(used))
 		return err
 	})
 	if err != nil {

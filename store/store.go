@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync"
 	"syscall"
 	"time"
 
@@ -22,6 +23,27 @@ import (
 // DB is Runoff's Postgres database.
 type DB struct {
 	db *sqlx.DB
+	// prepared holds the statements that run with every batch of
+	// ballots, prepared once (and once on each connection that runs
+	// them): Postgres then plans them once rather than for every batch.
+	prepared sync.Map // SQL → *sqlx.Stmt
+}
+
+// inTxStmt returns query as a statement of tx, prepared on the pool the
+// first time it is asked for.
+func (s *DB) inTxStmt(ctx context.Context, tx *sqlx.Tx, query string) (*sqlx.Stmt, error) {
+	if v, ok := s.prepared.Load(query); ok {
+		return tx.StmtxContext(ctx, v.(*sqlx.Stmt)), nil
+	}
+	st, err := s.db.PreparexContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if v, loaded := s.prepared.LoadOrStore(query, st); loaded {
+		st.Close()
+		st = v.(*sqlx.Stmt)
+	}
+	return tx.StmtxContext(ctx, st), nil
 }
 
 // Open connects to the database at url and checks that it answers.
