@@ -1,6 +1,10 @@
 package handlers_test
 
 import (
+	"bytes"
+	"compress/gzip"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -88,13 +92,43 @@ func TestResultsPageKeptButNeverStale(t *testing.T) {
 				Continuing: "3", Inactive: runoff.Inactive{Total: "0"},
 				Tally: []runoff.CandidateRound{{Name: "A", Votes: a, Status: runoff.CandidateContinuing}, {Name: "B", Votes: b, Status: runoff.CandidateContinuing}}}}}}
 	}
+	// Read as sent: Go's client would otherwise ask for gzip and unzip.
+	plain := &http.Client{Transport: &http.Transport{DisableCompression: true}}
 	page := func() string {
 		t.Helper()
-		resp, body := get(t, e.srv.Client(), u)
-		if resp.StatusCode != 200 || resp.ContentLength != int64(len(body)) {
-			t.Fatalf("status %d, length %d for %d bytes", resp.StatusCode, resp.ContentLength, len(body))
+		resp, body := get(t, plain, u)
+		if resp.StatusCode != 200 || resp.ContentLength != int64(len(body)) || resp.Header.Get("Content-Encoding") != "" {
+			t.Fatalf("status %d, length %d for %d bytes, encoding %q", resp.StatusCode, resp.ContentLength, len(body), resp.Header.Get("Content-Encoding"))
 		}
 		return body
+	}
+	// The same page gzipped for a browser that takes it, and not for one
+	// that refuses it.
+	zipped := func(accept string) (string, bool) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", u, nil)
+		req.Header.Set("Accept-Encoding", accept)
+		resp, err := plain.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.Header.Get("Vary") != "Accept-Encoding" {
+			t.Errorf("Vary %q", resp.Header.Get("Vary"))
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		if resp.Header.Get("Content-Encoding") != "gzip" {
+			return string(raw), false
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(zr)
+		if err != nil || resp.ContentLength != int64(len(raw)) {
+			t.Fatalf("gzipped page: %v, length %d for %d bytes", err, resp.ContentLength, len(raw))
+		}
+		return string(body), true
 	}
 	e.store.mu.Lock()
 	e.store.results[el.ID] = snap("2", "1", 3)
@@ -103,11 +137,20 @@ func TestResultsPageKeptButNeverStale(t *testing.T) {
 	if !strings.Contains(first, "3 ballots counted") || page() != first {
 		t.Fatalf("the same results drawn twice differ, or lack the count:\n%s", first)
 	}
+	if body, z := zipped("gzip, deflate, br"); !z || body != first {
+		t.Errorf("gzipped=%v, or the gzipped page differs from the page", z)
+	}
+	if body, z := zipped("br, gzip;q=0"); z || body != first {
+		t.Errorf("gzip refused but sent gzipped=%v", z)
+	}
 	e.store.mu.Lock()
 	e.store.results[el.ID] = snap("2", "3", 5)
 	e.store.mu.Unlock()
 	if body := page(); !strings.Contains(body, "5 ballots counted") {
 		t.Fatal("a new count is not on the next page")
+	}
+	if body, _ := zipped("gzip"); !strings.Contains(body, "5 ballots counted") {
+		t.Fatal("a new count is not on the next gzipped page")
 	}
 	e.store.mu.Lock()
 	el.Results = runoff.ResultsAfterClose

@@ -68,6 +68,10 @@ func (p *poster) do(method string, form []byte) (status int, location string, er
 	r = append(r, " HTTP/1.1\r\nHost: "...)
 	r = append(r, p.host...)
 	r = append(r, "\r\nUser-Agent: runoff-load"...)
+	if method == "GET" {
+		// As browsers ask: the web sends large kept pages gzipped.
+		r = append(r, "\r\nAccept-Encoding: gzip"...)
+	}
 	if method == "POST" {
 		r = append(r, "\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: "...)
 		r = strconv.AppendInt(r, int64(len(form)), 10)
