@@ -77,18 +77,8 @@ func (e *engine) scanSimple(i int32, row []int64) {
 		if !e.continuing[m] {
 			continue
 		}
-		w := e.scale * b.count
-		e.tally[m] += w
 		b.at = j
-		bucket := e.ballotsFor[m]
-		if bucket == nil && len(e.spareBuckets) > 0 {
-			bucket = e.spareBuckets[len(e.spareBuckets)-1]
-			e.spareBuckets = e.spareBuckets[:len(e.spareBuckets)-1]
-		}
-		e.ballotsFor[m] = append(bucket, i)
-		if row != nil {
-			row[m+2] += w
-		}
+		e.credit(int(m), i, e.scale*b.count, row)
 		return
 	}
 	w := e.scale * b.count

@@ -165,18 +165,8 @@ func (e *engine) scan(i int32, row []int64, fromStart bool) {
 		}
 		for _, m := range marks {
 			if m >= 0 && e.continuing[m] {
-				w := e.ballotValue[i] * e.set.counts[i]
-				e.tally[m] += w
 				e.resumeAt[i] = at
-				bucket := e.ballotsFor[m]
-				if bucket == nil && len(e.spareBuckets) > 0 {
-					bucket = e.spareBuckets[len(e.spareBuckets)-1]
-					e.spareBuckets = e.spareBuckets[:len(e.spareBuckets)-1]
-				}
-				e.ballotsFor[m] = append(bucket, i)
-				if row != nil {
-					row[m+2] += w
-				}
+				e.credit(int(m), i, e.ballotValue[i]*e.set.counts[i], row)
 				return
 			}
 		}
@@ -256,5 +246,21 @@ func (e *engine) updateWinnerTallies(round int, thr int64) {
 			}
 			e.winnerTally[c] = t
 		}
+	}
+}
+
+// credit counts ballot i, worth w, for continuing candidate m: in m's
+// tally, among the ballots m holds (which a later transfer walks), and in
+// the transfer row when one is kept.
+func (e *engine) credit(m int, i int32, w int64, row []int64) {
+	e.tally[m] += w
+	bucket := e.ballotsFor[m]
+	if bucket == nil && len(e.spareBuckets) > 0 {
+		bucket = e.spareBuckets[len(e.spareBuckets)-1]
+		e.spareBuckets = e.spareBuckets[:len(e.spareBuckets)-1]
+	}
+	e.ballotsFor[m] = append(bucket, i)
+	if row != nil {
+		row[m+2] += w
 	}
 }
