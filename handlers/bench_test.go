@@ -3,7 +3,6 @@ package handlers_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -21,6 +20,7 @@ import (
 	"github.com/runoff-vote/runoff"
 	"github.com/runoff-vote/runoff/handlers"
 	"github.com/runoff-vote/runoff/store"
+	"github.com/runoff-vote/runoff/store/storetest"
 	"github.com/runoff-vote/runoff/worker"
 )
 
@@ -88,30 +88,9 @@ func BenchmarkBallotPage(b *testing.B) {
 	}
 }
 
-// million is a tally of 1,000,000 ballots over 12 candidates, in about
-// 240,000 distinct rankings of 1 to 6 ranks, like the load tests' seeded
-// election.
-func million(e *runoff.Election) *store.Tally {
-	rng := rand.New(rand.NewPCG(3, 4))
-	seen := map[string]int{}
-	t := &store.Tally{Election: e, ReadAt: time.Now()}
-	for range 1_000_000 {
-		perm := rng.Perm(len(e.Candidates))[:1+rng.IntN(6)]
-		key := fmt.Sprint(perm)
-		if i, ok := seen[key]; ok {
-			t.Rankings[i].Count++
-			continue
-		}
-		rc := store.RankingCount{Count: 1}
-		for _, p := range perm {
-			rc.Ranking = append(rc.Ranking, e.Candidates[p].ID)
-		}
-		seen[key] = len(t.Rankings)
-		t.Rankings = append(t.Rankings, rc)
-	}
-	e.BallotsCounted = 1_000_000
-	return t
-}
+// million is a tally of 1,000,000 ballots over e's candidates, like the
+// load tests' seeded election.
+func million(e *runoff.Election) *store.Tally { return storetest.MillionTally(e) }
 
 // The results page of an election with 1,000,000 ballots: it formats the
 // stored model, whose size depends on candidates and rounds, not ballots.

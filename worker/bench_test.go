@@ -10,6 +10,7 @@ import (
 
 	"github.com/runoff-vote/runoff"
 	"github.com/runoff-vote/runoff/store"
+	"github.com/runoff-vote/runoff/store/storetest"
 )
 
 // millionTally is 1,000,000 ballots over 12 candidates in about 240,000
@@ -20,24 +21,7 @@ func millionTally() *store.Tally {
 	for i := range 12 {
 		e.Candidates = append(e.Candidates, runoff.Candidate{ID: uuid.Must(uuid.NewV7()), Name: "Candidate " + string(rune('A'+i)), Position: i})
 	}
-	rng := rand.New(rand.NewPCG(3, 4))
-	seen := map[string]int{}
-	t := &store.Tally{Election: e, ReadAt: time.Now()}
-	for range 1_000_000 {
-		perm := rng.Perm(12)[:1+rng.IntN(6)]
-		key := fmt.Sprint(perm)
-		if i, ok := seen[key]; ok {
-			t.Rankings[i].Count++
-			continue
-		}
-		rc := store.RankingCount{Count: 1}
-		for _, p := range perm {
-			rc.Ranking = append(rc.Ranking, e.Candidates[p].ID)
-		}
-		seen[key] = len(t.Rankings)
-		t.Rankings = append(t.Rankings, rc)
-	}
-	return t
+	return storetest.MillionTally(e)
 }
 
 // keep reads a tally into a new kept tally, as a recompute's first read
