@@ -21,7 +21,11 @@ func millionTally() *store.Tally {
 	for i := range 12 {
 		e.Candidates = append(e.Candidates, runoff.Candidate{ID: uuid.Must(uuid.NewV7()), Name: "Candidate " + string(rune('A'+i)), Position: i})
 	}
-	return storetest.MillionTally(e)
+	ids := make([]uuid.UUID, len(e.Candidates))
+	for i, c := range e.Candidates {
+		ids[i] = c.ID
+	}
+	return &store.Tally{Election: e, ReadAt: time.Now(), Rankings: storetest.MillionRankings(ids)}
 }
 
 // keep reads a tally into a new kept tally, as a recompute's first read

@@ -3,34 +3,33 @@ package storetest
 import (
 	"fmt"
 	"math/rand/v2"
-	"time"
 
-	"github.com/runoff-vote/runoff"
+	"github.com/google/uuid"
+
 	"github.com/runoff-vote/runoff/store"
 )
 
-// MillionTally is a tally of 1,000,000 ballots for e, each ranking 1 to 6
-// of its candidates at random (about 240,000 distinct rankings with 12
-// candidates), like scripts/seed-million.sql: the benchmarks' large
-// election. It sets e.BallotsCounted.
-func MillionTally(e *runoff.Election) *store.Tally {
+// MillionRankings are 1,000,000 ballots over these candidates, each
+// ranking 1 to 6 of them at random (about 240,000 distinct rankings with
+// 12 candidates), like scripts/seed-million.sql: the benchmarks' large
+// election.
+func MillionRankings(candidates []uuid.UUID) []store.RankingCount {
 	rng := rand.New(rand.NewPCG(3, 4))
 	seen := map[string]int{}
-	t := &store.Tally{Election: e, ReadAt: time.Now()}
+	var out []store.RankingCount
 	for range 1_000_000 {
-		perm := rng.Perm(len(e.Candidates))[:1+rng.IntN(6)]
+		perm := rng.Perm(len(candidates))[:1+rng.IntN(6)]
 		key := fmt.Sprint(perm)
 		if i, ok := seen[key]; ok {
-			t.Rankings[i].Count++
+			out[i].Count++
 			continue
 		}
 		rc := store.RankingCount{Count: 1}
 		for _, p := range perm {
-			rc.Ranking = append(rc.Ranking, e.Candidates[p].ID)
+			rc.Ranking = append(rc.Ranking, candidates[p])
 		}
-		seen[key] = len(t.Rankings)
-		t.Rankings = append(t.Rankings, rc)
+		seen[key] = len(out)
+		out = append(out, rc)
 	}
-	e.BallotsCounted = 1_000_000
-	return t
+	return out
 }
