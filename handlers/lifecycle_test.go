@@ -229,7 +229,7 @@ func TestDashboard(t *testing.T) {
 	e.store.dead = []runoff.DeadLetter{{ID: uuid.New(), ElectionID: &el.ID, RoutingKey: runoff.KeyVoteSubmit, Reason: "x", DeadAt: time.Now()}}
 	e.store.mu.Unlock()
 	_, body := get(t, c, e.srv.URL+"/admin")
-	for _, want := range []string{`<span class="badge closed">closed</span>`, "final count", ">1 held</a>", "7 ballots (across all elections on this Runoff) are waiting"} {
+	for _, want := range []string{`<span class="badge closed">closed</span>`, "final count", ">1 held</a>", "At least 7 ballots (across all elections on this Runoff) are waiting"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("dashboard lacks %q", want)
 		}

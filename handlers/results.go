@@ -124,7 +124,7 @@ func queuedNote(stored int64, queued int, open bool) string {
 		parts = append(parts, fmt.Sprintf("%s received since these results were worked out will be in them shortly.", runoff.Plural(strconv.FormatInt(stored, 10), "more ballot")))
 	}
 	if queued > 0 && open {
-		parts = append(parts, fmt.Sprintf("Ballots are still queued to be counted (%s waiting on this site); the results will include them shortly.", strconv.Itoa(queued)))
+		parts = append(parts, fmt.Sprintf("Ballots are still queued to be counted (at least %s waiting on this site); the results will include them shortly.", strconv.Itoa(queued)))
 	}
 	return strings.Join(parts, " ")
 }

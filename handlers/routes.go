@@ -36,7 +36,8 @@ type DeadLetters interface {
 	HeldByOwner(ctx context.Context, owner uuid.UUID) (map[uuid.UUID]int, error)
 }
 
-// Backlog says how many ballots wait to be counted, for the dashboard.
+// Backlog says how many ballots wait to be counted, for the dashboard: at
+// least that many, since one broker message may carry several.
 type Backlog interface {
 	VotesWaiting(ctx context.Context) (int, error)
 }

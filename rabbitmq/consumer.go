@@ -150,8 +150,9 @@ func (c *Consumer) consume(ctx context.Context, conn *amqp.Connection, queue str
 		return fmt.Errorf("rabbitmq: %s: consume: %w", queue, err)
 	}
 	batch := make([]amqp.Delivery, 0, c.BatchSize)
+	units := make([]unit, 0, c.BatchSize)
 	for {
-		batch = batch[:0]
+		batch, units = batch[:0], units[:0]
 		if ctx.Err() != nil {
 			// Shutting down: prefetched messages stay unacked and return
 			// to the queue when the channel closes.
@@ -165,11 +166,12 @@ func (c *Consumer) consume(ctx context.Context, conn *amqp.Connection, queue str
 				return fmt.Errorf("rabbitmq: %s: deliveries closed: %w", queue, amqp.ErrClosed)
 			}
 			batch = append(batch, d)
+			units = c.unpack(queue, len(batch)-1, &batch[len(batch)-1], units)
 		}
 		timer := time.NewTimer(c.BatchWait)
 		open := true
 	collect:
-		for len(batch) < c.BatchSize {
+		for len(units) < c.BatchSize {
 			select {
 			case d, ok := <-deliveries:
 				if !ok {
@@ -177,6 +179,7 @@ func (c *Consumer) consume(ctx context.Context, conn *amqp.Connection, queue str
 					break collect
 				}
 				batch = append(batch, d)
+				units = c.unpack(queue, len(batch)-1, &batch[len(batch)-1], units)
 			case <-timer.C:
 				break collect
 			case <-ctx.Done():
@@ -188,7 +191,7 @@ func (c *Consumer) consume(ctx context.Context, conn *amqp.Connection, queue str
 			// Shutting down: take no more, but finish the batch in hand.
 			ch.Cancel(tag, false)
 		}
-		if err := c.finish(ctx, ch, dlch, queue, batch, h); err != nil {
+		if err := c.finish(ctx, ch, dlch, queue, batch, units, h); err != nil {
 			return err
 		}
 		if !open {
@@ -202,24 +205,27 @@ func (c *Consumer) consume(ctx context.Context, conn *amqp.Connection, queue str
 // backoff, holding the batch, so the broker neither redelivers it hot nor
 // counts it towards the delivery limit. The batch runs on a context that
 // shutdown does not cancel: the batch in hand is finished, not abandoned.
-func (c *Consumer) finish(ctx context.Context, ch, dlch *amqp.Channel, queue string, batch []amqp.Delivery, h Handler) error {
+func (c *Consumer) finish(ctx context.Context, ch, dlch *amqp.Channel, queue string, batch []amqp.Delivery, units []unit, h Handler) error {
 	work := context.WithoutCancel(ctx)
-	// Oversized messages are refused here, before any handler reads them.
-	dead := make([]string, len(batch))
-	msgs := make([]runoff.Message, 0, len(batch))
-	handled := make([]int, 0, len(batch)) // msgs[j] is batch[handled[j]]
-	for i, d := range batch {
+	for _, d := range batch {
 		if d.Redelivered {
 			c.Metrics.Redelivered.WithLabelValues(queue).Inc()
 		}
-		if c.MaxBody > 0 && len(d.Body) > c.MaxBody {
-			dead[i] = fmt.Sprintf("message of %d bytes, larger than the largest Runoff sends (%d bytes); only its first %d bytes are kept",
-				len(d.Body), c.MaxBody, KeptBody)
+	}
+	// What unpack refused (too large, a damaged bundle) is refused here,
+	// before any handler reads it.
+	dead := make([]string, len(units))
+	msgs := make([]runoff.Message, 0, len(units))
+	handled := make([]int, 0, len(units)) // msgs[j] is units[handled[j]]
+	for i, u := range units {
+		if u.refused != "" {
+			dead[i] = u.refused
 			continue
 		}
-		m := runoff.Message{RoutingKey: d.RoutingKey, ID: d.MessageId, Body: d.Body}
+		d := &batch[u.delivery]
+		m := runoff.Message{RoutingKey: d.RoutingKey, ID: u.id, Body: u.body}
 		if queue == c.Topology.DeadQueue {
-			m.DeadLetter = deadLetterOf(d)
+			m.DeadLetter = deadLetterOf(d, u)
 		}
 		msgs = append(msgs, m)
 		handled = append(handled, i)
@@ -241,7 +247,7 @@ func (c *Consumer) finish(ctx context.Context, ch, dlch *amqp.Channel, queue str
 		if ctx.Err() != nil {
 			return fmt.Errorf("rabbitmq: %s: giving up batch at shutdown (it will be redelivered): %w", queue, err)
 		}
-		c.Log.Warn("batch failed; retrying", "queue", queue, "size", len(batch), "attempt", attempt, "err", err, "in", backoff)
+		c.Log.Warn("batch failed; retrying", "queue", queue, "size", len(units), "attempt", attempt, "err", err, "in", backoff)
 		select {
 		case <-time.After(backoff):
 		case <-ctx.Done():
@@ -252,28 +258,68 @@ func (c *Consumer) finish(ctx context.Context, ch, dlch *amqp.Channel, queue str
 		if reason == "" {
 			continue
 		}
+		u, d := units[i], &batch[units[i].delivery]
 		if queue == c.Topology.DeadQueue {
 			// A dead letter that cannot even be stored is not sent round
 			// again: it is logged whole, and acked.
-			body := batch[i].Body
+			body := u.body
 			if len(body) > KeptBody {
 				body = body[:KeptBody]
 			}
-			c.Log.Error("dead letter could not be stored", "reason", reason, "message_id", batch[i].MessageId,
-				"routing_key", batch[i].RoutingKey, "body_bytes", len(batch[i].Body), "body", body)
+			c.Log.Error("dead letter could not be stored", "reason", reason, "message_id", u.id,
+				"routing_key", d.RoutingKey, "body_bytes", len(u.body), "body", body)
 			continue
 		}
-		if err := c.deadLetter(work, dlch, queue, batch[i], reason); err != nil {
+		if err := c.deadLetter(work, dlch, queue, d, u, reason); err != nil {
 			return err
 		}
 	}
 	if err := ch.Ack(batch[len(batch)-1].DeliveryTag, true); err != nil {
 		return fmt.Errorf("rabbitmq: %s: ack: %w", queue, err)
 	}
-	c.Metrics.Consumed.WithLabelValues(queue).Add(float64(len(batch)))
-	c.Metrics.BatchSize.WithLabelValues(queue).Observe(float64(len(batch)))
-	c.Log.Debug("batch done", "queue", queue, "size", len(batch))
+	c.Metrics.Consumed.WithLabelValues(queue).Add(float64(len(units)))
+	c.Metrics.BatchSize.WithLabelValues(queue).Observe(float64(len(units)))
+	c.Log.Debug("batch done", "queue", queue, "size", len(units), "deliveries", len(batch))
 	return nil
+}
+
+// unit is one message as handlers see it: a delivery, or one part of a
+// bundle (see bundle.go).
+type unit struct {
+	delivery int // its delivery's index in the batch
+	id       string
+	body     []byte
+	part     bool   // one part of a bundle
+	refused  string // why it is dead-lettered before any handler sees it
+}
+
+// unpack appends the messages a delivery carries: itself, or each part of a
+// bundle.
+func (c *Consumer) unpack(queue string, i int, d *amqp.Delivery, into []unit) []unit {
+	tooLarge := func(body []byte) string {
+		if c.MaxBody <= 0 || len(body) <= c.MaxBody {
+			return ""
+		}
+		return fmt.Sprintf("message of %d bytes, larger than the largest Runoff sends (%d bytes); only its first %d bytes are kept",
+			len(body), c.MaxBody, KeptBody)
+	}
+	if !isBundle(d.Body) {
+		return append(into, unit{delivery: i, id: d.MessageId, body: d.Body, refused: tooLarge(d.Body)})
+	}
+	parts, err := readBundle(d.Body)
+	if err != nil && queue == c.Topology.DeadQueue {
+		// Dead-lettered whole for being damaged: kept whole, as it is.
+		return append(into, unit{delivery: i, id: d.MessageId, body: d.Body, refused: tooLarge(d.Body)})
+	}
+	if err != nil {
+		return append(into, unit{delivery: i, id: d.MessageId, body: d.Body,
+			refused: "This message is a bundle of messages that cannot be read whole (" + err.Error() + "), so none of it was carried out. " +
+				"No Runoff process sends such a bundle: it was damaged, or made elsewhere."})
+	}
+	for _, p := range parts {
+		into = append(into, unit{delivery: i, id: p.id, body: p.body, part: true, refused: tooLarge(p.body)})
+	}
+	return into
 }
 
 // split runs h over the batch; if the batch's data is at fault (an error

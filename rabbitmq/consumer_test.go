@@ -73,9 +73,21 @@ func consume(t *testing.T, topo rabbitmq.Topology, r *recorder) *rabbitmq.Metric
 
 func consumeFrom(t *testing.T, urls string, topo rabbitmq.Topology, r *recorder) *rabbitmq.Metrics {
 	t.Helper()
+	return consumeVia(t, urls, topo, r.handle, r.handleDead)
+}
+
+// consumeWith runs a consumer of the votes and dead-letter queues with
+// these handlers until the test ends.
+func consumeWith(t *testing.T, topo rabbitmq.Topology, votes, dead rabbitmq.Handler) *rabbitmq.Metrics {
+	t.Helper()
+	return consumeVia(t, rabbitmqtest.URL(), topo, votes, dead)
+}
+
+func consumeVia(t *testing.T, urls string, topo rabbitmq.Topology, votes, dead rabbitmq.Handler) *rabbitmq.Metrics {
+	t.Helper()
 	c := rabbitmq.NewConsumer(urls, topo, map[string]rabbitmq.Handler{
-		topo.Votes:     r.handle,
-		topo.DeadQueue: r.handleDead,
+		topo.Votes:     votes,
+		topo.DeadQueue: dead,
 	}, quiet())
 	c.BatchWait = 20 * time.Millisecond
 	ctx, cancel := context.WithCancel(context.Background())

@@ -22,10 +22,11 @@ const (
 	headerBodyBytes  = "x-runoff-body-bytes" // the whole body's size, when only its start was kept
 )
 
-// deadLetter republishes a delivery to the dead-letter exchange with the
-// reason in a header, and waits for the broker to confirm it before the
-// original is acked.
-func (c *Consumer) deadLetter(ctx context.Context, dlch *amqp.Channel, queue string, d amqp.Delivery, reason string) error {
+// deadLetter republishes a message (a delivery, or one part of a bundle, as
+// a message of its own) to the dead-letter exchange with the reason in a
+// header, and waits for the broker to confirm it before the original is
+// acked.
+func (c *Consumer) deadLetter(ctx context.Context, dlch *amqp.Channel, queue string, d *amqp.Delivery, u unit, reason string) error {
 	headers := amqp.Table{}
 	for k, v := range d.Headers {
 		headers[k] = v
@@ -35,27 +36,31 @@ func (c *Consumer) deadLetter(ctx context.Context, dlch *amqp.Channel, queue str
 	headers[headerQueue] = queue
 	headers[headerRoutingKey] = d.RoutingKey
 	headers[headerDeadAt] = time.Now().UTC().Format(time.RFC3339)
-	body := d.Body
+	body := u.body
 	if c.MaxBody > 0 && len(body) > c.MaxBody {
 		// Refused for its size: what is kept is enough to recognise it,
 		// and the dead letters' table does not grow by its size.
 		body = body[:KeptBody]
-		headers[headerBodyBytes] = int64(len(d.Body))
+		headers[headerBodyBytes] = int64(len(u.body))
+	}
+	contentType := d.ContentType
+	if u.part {
+		contentType = "application/json" // what the publisher sends each part as
 	}
 	err := publishConfirmed(ctx, dlch, c.Topology.DeadExchange, d.RoutingKey, amqp.Publishing{
 		Headers:      headers,
-		ContentType:  d.ContentType,
+		ContentType:  contentType,
 		DeliveryMode: amqp.Persistent,
-		MessageId:    d.MessageId,
+		MessageId:    u.id,
 		Timestamp:    d.Timestamp,
 		Type:         d.Type,
 		Body:         body,
 	})
 	if err != nil {
-		return fmt.Errorf("rabbitmq: dead-letter %s: %w", d.MessageId, err)
+		return fmt.Errorf("rabbitmq: dead-letter %s: %w", u.id, err)
 	}
 	c.Metrics.DeadLettered.WithLabelValues(queue).Inc()
-	c.Log.Warn("message dead-lettered", "queue", queue, "routing_key", d.RoutingKey, "message_id", d.MessageId, "reason", reason)
+	c.Log.Warn("message dead-lettered", "queue", queue, "routing_key", d.RoutingKey, "message_id", u.id, "reason", reason)
 	return nil
 }
 
@@ -83,13 +88,14 @@ func text(s string) string {
 	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }
 
-// deadLetterOf reads what the transport knows of a delivery from the
+// deadLetterOf reads what the transport knows of a message from the
 // dead-letter queue: one the consumer put there (with x-runoff-* headers),
 // or one the broker dead-lettered itself (past the delivery limit, with
-// x-death). What the body means is left to the worker.
-func deadLetterOf(d amqp.Delivery) *runoff.DeadLetter {
+// x-death; a bundle is dead-lettered whole, and each of its parts, u, is
+// a dead letter of its own). What the body means is left to the worker.
+func deadLetterOf(d *amqp.Delivery, u unit) *runoff.DeadLetter {
 	str := func(k string) string { s, _ := d.Headers[k].(string); return text(s) }
-	dl := &runoff.DeadLetter{MessageID: text(d.MessageId), RoutingKey: text(d.RoutingKey), Body: d.Body,
+	dl := &runoff.DeadLetter{MessageID: text(u.id), RoutingKey: text(d.RoutingKey), Body: u.body,
 		Reason: str(headerReason), Queue: str(headerQueue), DeadAt: time.Now().UTC()}
 	if dl.Body == nil {
 		dl.Body = []byte{}
@@ -103,7 +109,7 @@ func deadLetterOf(d amqp.Delivery) *runoff.DeadLetter {
 		// Dead-lettered by the broker: name it by the message and how many
 		// times it died, so a redelivery of the same death is stored once.
 		deaths := fmt.Sprint(d.Headers["x-death"])
-		dl.ID = uuid.NewSHA1(uuid.NameSpaceOID, fmt.Appendf(nil, "%s|%s|%s|%s", d.MessageId, d.RoutingKey, deaths, d.Body))
+		dl.ID = uuid.NewSHA1(uuid.NameSpaceOID, fmt.Appendf(nil, "%s|%s|%s|%s", u.id, d.RoutingKey, deaths, u.body))
 		why := str("x-first-death-reason")
 		if dl.Reason == "" {
 			dl.Reason = "dead-lettered by the broker: " + why

@@ -16,6 +16,7 @@ type Metrics struct {
 	BatchSize     *prometheus.HistogramVec
 	CommitSeconds *prometheus.HistogramVec
 	BatchRetries  *prometheus.CounterVec
+	BundleParts   *prometheus.HistogramVec // key: messages per broker message the publisher sent
 }
 
 // NewMetrics makes the metrics and registers them with reg, if not nil.
@@ -39,10 +40,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Time to store a batch in Postgres, by queue.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}, []string{"queue"}),
 		BatchRetries: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "runoff_batch_retries_total",
 			Help: "Batches retried after a transient failure, by queue."}, []string{"queue"}),
+		BundleParts: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "runoff_publish_bundle_parts",
+			Help:    "Messages carried by each broker message the publisher sent for a bundled key, by routing key.",
+			Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128}}, []string{"key"}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.Published, m.Confirmed, m.PublishFailed, m.Consumed, m.Redelivered, m.DeadLettered,
-			m.BatchSize, m.CommitSeconds, m.BatchRetries)
+			m.BatchSize, m.CommitSeconds, m.BatchRetries, m.BundleParts)
 	}
 	return m
 }

@@ -38,6 +38,12 @@ type Publisher struct {
 	RetryEvery time.Duration // least time between two dials after a failure
 	Log        *slog.Logger
 	Metrics    *Metrics
+	// Bundle names the keys whose concurrent publishes share a broker
+	// message (see Bundling); set it before the first publish.
+	Bundle Bundling
+
+	bundlersOnce sync.Once
+	bundlers     map[string]*bundler
 
 	mu       sync.Mutex
 	dialer   *dialer
@@ -53,7 +59,8 @@ type Publisher struct {
 
 // NewPublisher makes a publisher; it connects on first use.
 func NewPublisher(url string, topo Topology, log *slog.Logger) *Publisher {
-	return &Publisher{URL: url, Topology: topo, Timeout: 5 * time.Second, RetryEvery: time.Second, Log: log, Metrics: NewMetrics(nil)}
+	return &Publisher{URL: url, Topology: topo, Timeout: 5 * time.Second, RetryEvery: time.Second, Log: log, Metrics: NewMetrics(nil),
+		Bundle: DefaultBundling()}
 }
 
 // confirmSession is the bookkeeping of one confirm-mode channel: waiters by
@@ -105,9 +112,12 @@ var errNacked = errors.New("broker nacked the message")
 var errNoConfirm = fmt.Errorf("no confirm in time: %w", context.DeadlineExceeded)
 
 func (p *Publisher) publish(ctx context.Context, key, id string, body []byte) error {
+	if b := p.bundler(key); b != nil {
+		return b.publish(ctx, id, body)
+	}
 	// The confirm's deadline is kept with its waiter, and the session's
 	// dispatcher fails waiters past it: no timer per publish.
-	w, err := p.send(ctx, key, id, body)
+	w, err := p.send(ctx, key, id, body, "application/json")
 	if err != nil {
 		return err
 	}
@@ -119,7 +129,18 @@ func (p *Publisher) publish(ctx context.Context, key, id string, body []byte) er
 	}
 }
 
-func (p *Publisher) send(ctx context.Context, key, id string, body []byte) (*pending, error) {
+// bundler is the key's bundler, or nil if its messages go alone.
+func (p *Publisher) bundler(key string) *bundler {
+	p.bundlersOnce.Do(func() {
+		p.bundlers = map[string]*bundler{}
+		for _, k := range p.Bundle.Keys {
+			p.bundlers[k] = &bundler{p: p, key: k}
+		}
+	})
+	return p.bundlers[key]
+}
+
+func (p *Publisher) send(ctx context.Context, key, id string, body []byte, contentType string) (*pending, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
@@ -147,7 +168,7 @@ func (p *Publisher) send(ctx context.Context, key, id string, body []byte) (*pen
 	s.waiters[tag] = w
 	s.mu.Unlock()
 	err := p.ch.PublishWithContext(ctx, p.Topology.exchangeFor(key, p.direct), key, true, false, amqp.Publishing{
-		ContentType:  "application/json",
+		ContentType:  contentType,
 		DeliveryMode: amqp.Persistent,
 		MessageId:    id,
 		Timestamp:    time.Now(),
@@ -375,8 +396,9 @@ func (p *Publisher) Close() error {
 	return nil
 }
 
-// VotesWaiting is how many ballots wait in the votes queue, for all
-// elections: what the worker has still to count. It asks the broker on a
+// VotesWaiting is how many messages wait in the votes queue, for all
+// elections: what the worker has still to count. A message may be a bundle
+// of ballots (bundle.go), so at least that many ballots wait. It asks the broker on a
 // channel of its own, since a failed passive declare closes its channel.
 func (p *Publisher) VotesWaiting(ctx context.Context) (int, error) {
 	p.mu.Lock()

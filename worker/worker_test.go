@@ -271,3 +271,56 @@ func TestRequeueDeadLetter(t *testing.T) {
 		t.Fatal("dead letter not marked requeued")
 	}
 }
+
+// Ballots that arrive in one bundle are each decided on their own: the
+// good ones stored, a ballot whose ID is not its message's and a second
+// ballot under a stored ballot's ID each dead-lettered alone, under its
+// own message ID.
+func TestBundledBallotsDecidedEachOnTheirOwn(t *testing.T) {
+	f := newFixture(t)
+	f.startWorker(t)
+	e := f.createElection(t, "A", "B")
+	first := vote(e, 0, 1)
+	f.publish(t, runoff.KeyVoteSubmit, first.BallotID.String(), first)
+	rabbitmqtest.WaitFor(t, "the first ballot stored", func() bool {
+		_, err := f.db.Ballot(context.Background(), first.BallotID)
+		return err == nil
+	})
+	j := func(v runoff.VoteSubmit) string { b, _ := json.Marshal(v); return string(b) }
+	good1, good2 := vote(e, 1), vote(e, 0)
+	other := first
+	other.Ranking = []uuid.UUID{e.Candidates[1].ID} // another ballot under a stored ballot's ID
+	mislabelled := vote(e, 1)
+	rabbitmqtest.PublishRaw(t, f.topo.Exchange, runoff.KeyVoteSubmit, good1.BallotID.String(), rabbitmqtest.Bundle(
+		good1.BallotID.String(), j(good1),
+		other.BallotID.String(), j(other),
+		"not-"+mislabelled.BallotID.String(), j(mislabelled),
+		good2.BallotID.String(), j(good2),
+		first.BallotID.String(), j(first), // a redelivery of the first: nothing changes
+	))
+	for _, v := range []runoff.VoteSubmit{good1, good2} {
+		rabbitmqtest.WaitFor(t, "a good ballot of the bundle stored", func() bool {
+			b, err := f.db.Ballot(context.Background(), v.BallotID)
+			return err == nil && b.Status == runoff.BallotCounted
+		})
+	}
+	for id, want := range map[string]string{
+		other.BallotID.String():                "A different ballot was already stored under receipt number",
+		"not-" + mislabelled.BallotID.String(): "is not the ID its body names",
+	} {
+		rabbitmqtest.WaitFor(t, "dead letter "+id, func() bool {
+			dl, err := f.db.DeadLetterByMessage(context.Background(), id)
+			return err == nil && strings.Contains(dl.Reason, want) && dl.RoutingKey == runoff.KeyVoteSubmit
+		})
+	}
+	if _, err := f.db.Ballot(context.Background(), mislabelled.BallotID); err == nil {
+		t.Error("the mislabelled ballot was stored")
+	}
+	if b, err := f.db.Ballot(context.Background(), first.BallotID); err != nil || len(b.Ranking) != 2 {
+		t.Errorf("the first ballot: %+v, %v", b, err)
+	}
+	rabbitmqtest.WaitFor(t, "votes queue drained, three ballots counted", func() bool {
+		e, err := f.db.Election(context.Background(), e.ID)
+		return rabbitmqtest.Depth(t, f.topo.Votes) == 0 && err == nil && e.BallotsCounted == 3
+	})
+}

@@ -58,6 +58,7 @@ var envInProduction = map[string]struct {
 	"GOGC":                {}, // the Go runtime's; set, the web keeps it rather than its own
 	"GOMEMLIMIT":          {}, // likewise
 	"RUNOFF_QUEUE_PREFIX": {},
+	"BALLOT_BUNDLES":      {}, // the default suits a small machine and a big one
 }
 
 // buildEnv are app.json variables that the buildpack reads at build time,

@@ -59,18 +59,25 @@ type config struct {
 	// MetricsPort, if set, is where the worker serves /metrics and
 	// /healthz (the web serves them on PORT).
 	MetricsPort int
+	// BallotBundles is how many bundles of ballots the web may have
+	// waiting for the broker's confirms at once (BALLOT_BUNDLES, default
+	// 2); ballots that arrive meanwhile share the next broker message
+	// (rabbitmq.Bundling). 0 (BALLOT_BUNDLES=off) sends each ballot as a
+	// message of its own.
+	BallotBundles int
 }
 
 const defaultDatabaseURL = "postgres://runoff:runoff@127.0.0.1:5432/runoff?sslmode=disable"
 
 func loadConfig(getenv func(string) string) (config, error) {
 	cfg := config{
-		Port:        8080,
-		DatabaseURL: defaultDatabaseURL,
-		AMQPURL:     "amqp://guest:guest@localhost:5672/",
-		LogFormat:   "text",
-		LogLevel:    slog.LevelInfo,
-		Topology:    rabbitmq.DefaultTopology(),
+		Port:          8080,
+		DatabaseURL:   defaultDatabaseURL,
+		AMQPURL:       "amqp://guest:guest@localhost:5672/",
+		LogFormat:     "text",
+		LogLevel:      slog.LevelInfo,
+		Topology:      rabbitmq.DefaultTopology(),
+		BallotBundles: 2,
 	}
 	if v := getenv("PORT"); v != "" {
 		p, err := strconv.Atoi(v)
@@ -183,6 +190,17 @@ func loadConfig(getenv func(string) string) (config, error) {
 		cfg.Pprof = true
 	default:
 		return cfg, fmt.Errorf("DEBUG_PPROF=%q: want true (serve /debug/pprof/ behind METRICS_TOKEN) or false", v)
+	}
+	switch v := getenv("BALLOT_BUNDLES"); v {
+	case "":
+	case "off":
+		cfg.BallotBundles = 0
+	default:
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 64 {
+			return cfg, fmt.Errorf("BALLOT_BUNDLES=%q: want off (a broker message per ballot) or how many bundles of ballots may await the broker's confirm at once, 1-64", v)
+		}
+		cfg.BallotBundles = n
 	}
 	if v := getenv("RUNOFF_QUEUE_PREFIX"); v != "" {
 		cfg.Topology = cfg.Topology.WithPrefix(v)

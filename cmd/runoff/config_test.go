@@ -39,3 +39,20 @@ func TestConfigBrokerURLs(t *testing.T) {
 		}
 	}
 }
+
+// BALLOT_BUNDLES: bundles in flight by default, off, or a number; anything
+// else is refused, naming the variable.
+func TestConfigBallotBundles(t *testing.T) {
+	for v, want := range map[string]int{"": 2, "off": 0, "1": 1, "8": 8, "64": 64} {
+		cfg, err := loadConfig(env(map[string]string{"BALLOT_BUNDLES": v}))
+		if err != nil || cfg.BallotBundles != want {
+			t.Errorf("BALLOT_BUNDLES=%q: %d, %v; want %d", v, cfg.BallotBundles, err, want)
+		}
+	}
+	for _, bad := range []string{"0", "-1", "65", "on", "true", "2x"} {
+		_, err := loadConfig(env(map[string]string{"BALLOT_BUNDLES": bad}))
+		if err == nil || !strings.HasPrefix(err.Error(), "BALLOT_BUNDLES") {
+			t.Errorf("BALLOT_BUNDLES=%q: %v, want an error naming it", bad, err)
+		}
+	}
+}

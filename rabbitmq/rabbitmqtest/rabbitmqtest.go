@@ -5,6 +5,7 @@ package rabbitmqtest
 import (
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"os"
 	"testing"
@@ -112,4 +113,19 @@ func WaitForWithin(tb testing.TB, within time.Duration, what string, cond func()
 		time.Sleep(pause)
 		pause = min(2*pause, 200*time.Millisecond)
 	}
+}
+
+// Bundle writes a bundle of messages (ID and body, in pairs) as the web's
+// publisher sends a busy key's: "RUNOFF-BUNDLE/1\n", then for each message
+// its ID and its body, each preceded by its length as a uvarint. It is
+// written here by hand, apart from the publisher's own code, so that a
+// change to the wire format fails the tests that use it: a worker must read
+// what webs of the same version, running beside it, send.
+func Bundle(idsAndBodies ...string) []byte {
+	b := []byte("RUNOFF-BUNDLE/1\n")
+	for _, s := range idsAndBodies {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	return b
 }

@@ -1,0 +1,117 @@
+package rabbitmq
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"strings"
+	"testing"
+)
+
+func bundleOf(parts ...part) []byte {
+	var b []byte
+	for _, p := range parts {
+		b = appendBundlePart(b, p.id, p.body)
+	}
+	return b
+}
+
+func TestBundleRoundTrip(t *testing.T) {
+	in := []part{
+		{id: "0196a000-0000-7000-8000-000000000001", body: []byte(`{"ballot_id":"x"}`)},
+		{id: "", body: []byte{}},
+		{id: "b", body: bytes.Repeat([]byte{0, 0xff, '\n'}, 300)}, // lengths past one varint byte, any bytes
+		{id: strings.Repeat("i", 200), body: []byte(bundleMagic)}, // a body that looks like a bundle
+	}
+	b := bundleOf(in...)
+	if !isBundle(b) {
+		t.Fatal("not a bundle")
+	}
+	out, err := readBundle(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != len(in) {
+		t.Fatalf("%d parts, want %d", len(out), len(in))
+	}
+	for i := range in {
+		if out[i].id != in[i].id || !bytes.Equal(out[i].body, in[i].body) {
+			t.Errorf("part %d: %q %q, want %q %q", i, out[i].id, out[i].body, in[i].id, in[i].body)
+		}
+	}
+	// A part's body cannot grow into the next part's bytes.
+	out[0].body = append(out[0].body, 'X')
+	if again, _ := readBundle(b); again[1].id != "" || len(again) != len(in) {
+		t.Error("appending to a part's body changed the bundle")
+	}
+}
+
+// Nothing a JSON message can be is taken for a bundle.
+func TestBundleNotJSON(t *testing.T) {
+	for _, body := range []string{`{"a":1}`, `[]`, `"RUNOFF-BUNDLE/1\n"`, ``, `RUNOFF-BUNDLE/1`} {
+		if isBundle([]byte(body)) {
+			t.Errorf("%q taken for a bundle", body)
+		}
+	}
+}
+
+// A bundle that cannot be read whole is refused whole, with a reason.
+func TestBundleDamaged(t *testing.T) {
+	good := bundleOf(part{"a", []byte("one")}, part{"b", []byte("two")})
+	tooMany := bundleOf(make([]part, maxBundleParts+1)...)
+	for name, body := range map[string][]byte{
+		"no parts":             []byte(bundleMagic),
+		"cut in the last body": good[:len(good)-1],
+		"cut after an id":      good[:len(good)-len("two")-1],
+		"id longer than all":   append([]byte(bundleMagic), 0x7f, 'a'),
+		"length overflows":     append([]byte(bundleMagic), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01),
+		"length past int":      binary.AppendUvarint([]byte(bundleMagic), 1<<63),
+		"too many parts":       tooMany,
+		"no header":            []byte("{}"),
+	} {
+		if parts, err := readBundle(body); err == nil || !errors.Is(err, errDamagedBundle) {
+			t.Errorf("%s: %d parts, err %v", name, len(parts), err)
+		}
+	}
+}
+
+func FuzzReadBundle(f *testing.F) {
+	f.Add(bundleOf(part{"a", []byte("one")}, part{"b", []byte("two")}))
+	f.Add([]byte(bundleMagic + "\x01a\x00"))
+	f.Add([]byte(bundleMagic + "\xff"))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		parts, err := readBundle(body)
+		if err != nil {
+			return
+		}
+		// What reads whole writes back as the same parts (a length may
+		// have been written in more bytes than it needs), and no part
+		// holds more than the body had.
+		again, err := readBundle(bundleOf(parts...))
+		if err != nil || len(again) != len(parts) {
+			t.Fatalf("read %d parts from %q; written back, %d parts, %v", len(parts), body, len(again), err)
+		}
+		n := 0
+		for i := range parts {
+			if again[i].id != parts[i].id || !bytes.Equal(again[i].body, parts[i].body) {
+				t.Fatalf("part %d read back as %q %q, was %q %q", i, again[i].id, again[i].body, parts[i].id, parts[i].body)
+			}
+			n += len(parts[i].id) + len(parts[i].body)
+		}
+		if n > len(body) {
+			t.Fatalf("%d bytes of parts from a body of %d", n, len(body))
+		}
+	})
+}
+
+func TestBundleSizeAccounting(t *testing.T) {
+	// firstAt in the bundler: where the first part's body starts.
+	for _, n := range []int{0, 1, 127, 128, 300, 20000} {
+		id, body := strings.Repeat("i", n%200), bytes.Repeat([]byte("b"), n)
+		b := appendBundlePart(nil, id, body)
+		at := len(bundleMagic) + varintLen(len(id)) + len(id) + varintLen(len(body))
+		if !bytes.Equal(b[at:], body) {
+			t.Errorf("%d: the body does not start at %d", n, at)
+		}
+	}
+}
