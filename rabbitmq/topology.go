@@ -1,7 +1,8 @@
 // Package rabbitmq is Runoff's messaging transport on RabbitMQ: the topology
 // (a topic exchange, quorum queues, a dead-letter exchange and queue),
-// dialling, the confirm publisher the web uses, and the batch consumer loop
-// the worker runs. It knows AMQP and a small handler contract, and nothing of
+// dialling, the confirm publisher the web uses (which can carry a busy
+// key's messages in bundles, bundle.go), and the batch consumer loop the
+// worker runs (which unpacks them). It knows AMQP and a small handler contract, and nothing of
 // elections or Postgres: what a routing key means is the worker's business.
 package rabbitmq
 

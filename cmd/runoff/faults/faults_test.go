@@ -343,11 +343,19 @@ func TestFaultThreeWorkers(t *testing.T) {
 	if n := d.receipted(); n != ballots {
 		t.Fatalf("%d receipts after %d requests, want %d", n, d.sent.Load(), ballots)
 	}
-	// Each web published its half of the ballots.
+	// Each web published its half of the ballots, every one of them
+	// through its bundler: alone, or in a bundle with others.
 	for _, w := range c.webs {
-		if n := w.mustMetric(t, `runoff_publish_confirmed_total{key="vote.submit"}`); n < ballots*2/5 {
+		n := w.mustMetric(t, `runoff_publish_confirmed_total{key="vote.submit"}`)
+		if n < ballots*2/5 {
 			t.Errorf("%s confirmed %v ballots, want at least %d (two fifths)", w.name, n, ballots*2/5)
 		}
+		parts := w.mustMetric(t, `runoff_publish_bundle_parts_sum{key="vote.submit"}`)
+		messages := w.mustMetric(t, `runoff_publish_bundle_parts_count{key="vote.submit"}`)
+		if parts != n {
+			t.Errorf("%s sent %v ballots through its bundler and had %v confirmed", w.name, parts, n)
+		}
+		t.Logf("%s: %v ballots in %v broker messages", w.name, parts, messages)
 	}
 	f := c.check("three_workers", d, checkOptions{})
 	t.Logf("vote batches per worker: %v", f.voteBatches)
