@@ -115,3 +115,22 @@ func TestBundleSizeAccounting(t *testing.T) {
 		}
 	}
 }
+
+// What a bundle of 16 ballots costs the web to write and the worker to
+// read, per ballot: the price of sharing a broker message.
+func BenchmarkBundle16(b *testing.B) {
+	body := []byte(`{"ballot_id":"0196a000-0000-7000-8000-000000000001","election_id":"0196a000-0000-7000-8000-000000000002","ranking":["0196a000-0000-7000-8000-000000000003","0196a000-0000-7000-8000-000000000004"],"submitted_at":"2026-11-26T03:30:00.123456Z"}`)
+	id := "0196a000-0000-7000-8000-000000000001"
+	var buf []byte
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = buf[:0]
+		for range 16 {
+			buf = appendBundlePart(buf, id, body)
+		}
+		parts, err := readBundle(buf)
+		if err != nil || len(parts) != 16 {
+			b.Fatal(len(parts), err)
+		}
+	}
+}

@@ -14,6 +14,7 @@ go test -run '^$' -bench . -benchmem ./rcv/
 go test -run '^$' -bench . -benchmem -benchtime 50x ./store/
 go test -run '^$' -bench 'BallotSubmit|BallotPage|ResultsPage1M|Count1M' -benchmem ./handlers/
 go test -run '^$' -bench 'Recount1M' -benchmem ./worker/
+go test -run '^$' -bench 'Bundle' -benchmem ./rabbitmq/
 
 echo "== runoff load against a local stack"
 go build -o bin/runoff ./cmd/runoff
