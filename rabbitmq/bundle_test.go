@@ -230,6 +230,18 @@ func TestBundleFailsEachPublish(t *testing.T) {
 			}
 		}
 	})
+	t.Run("broker down", func(t *testing.T) {
+		pub := bundlingPublisher(t, "amqp://guest:guest@127.0.0.1:1/", topo, runoff.KeyVoteSubmit)
+		for i, err := range publishGathered(t, pub, runoff.KeyVoteSubmit, []string{"a", "b", "c"}, []string{"1", "2", "3"}) {
+			if !errors.Is(err, runoff.ErrUnavailable) {
+				t.Errorf("publish %d: %v", i, err)
+			}
+		}
+		// Nothing is left in flight: the next publish is tried at once.
+		if err := pub.Publish(context.Background(), runoff.KeyVoteSubmit, "d", []byte("4")); !errors.Is(err, runoff.ErrUnavailable) {
+			t.Errorf("publish after: %v", err)
+		}
+	})
 	t.Run("no confirm", func(t *testing.T) {
 		proxy := rabbitmqtest.NewProxy(t)
 		pub := bundlingPublisher(t, proxy.URL(), topo, runoff.KeyVoteSubmit)
@@ -243,5 +255,6 @@ func TestBundleFailsEachPublish(t *testing.T) {
 				t.Errorf("publish %d: %v", i, err)
 			}
 		}
+		proxy.Cut() // so that closing does not wait for the held broker's answer
 	})
 }
