@@ -17,27 +17,33 @@ import (
 // third of everything a ballot cost (docs/performance.md). A bundle of ten
 // costs it about as much as one.
 //
-// Nothing of what a message promises changes. Each part is published by
+// Nothing of what a message promises changes. Each message is published by
 // its own Publish call, which returns only once the broker confirmed the
-// bundle that carries it; the worker acks the bundle only once every part
-// is carried out. The consumer unpacks a bundle into its parts before any
-// handler sees it, so each part keeps its own message ID (a ballot's ID, by
-// which the worker deduplicates), is decided on its own, and is
+// bundle that carries it; the worker acks the bundle only once every
+// message in it is carried out. The consumer unpacks a bundle before any
+// handler sees it, so each message keeps its own ID (a ballot's, by which
+// the worker deduplicates) and routing key, is decided on its own, and is
 // dead-lettered on its own, as a lone message, if it can never be carried
-// out; a batch that fails on bad data is split part by part, as ever.
+// out; a batch that fails on bad data is split message by message, as
+// ever.
 //
-// The body is bundleMagic, then for each part its message ID and its body,
-// each preceded by its length as a uvarint. No JSON document starts with
-// the magic, so a consumer knows a bundle by its body alone, wherever the
-// body has been: a bundle the broker dead-lettered whole, and requeued
-// later, has lost its headers but not its body.
+// Bundles go to a queue of their own (Topology.Bundles), which only
+// workers that read bundles consume: while webs and workers of two versions
+// run side by side during an upgrade, a worker that predates bundles never
+// gets one. A web uses it only when it finds the queue declared.
+//
+// The body is bundleMagic; the routing key of its messages; then for each
+// message its ID and its body. Each of those is preceded by its length as a
+// uvarint. No JSON document starts with the magic, so a consumer knows a
+// bundle by its body alone, wherever the body has been: a bundle the
+// broker dead-lettered whole has lost none of it.
 const bundleMagic = "RUNOFF-BUNDLE/1\n"
 
 // BundleContentType is a bundle's content type, for people reading the
 // queue in the broker's tools; consumers go by the body.
 const BundleContentType = "application/vnd.runoff.bundle"
 
-// maxBundleParts bounds the parts a consumer reads from one bundle.
+// maxBundleParts bounds the messages a consumer reads from one bundle.
 const maxBundleParts = 4096
 
 // part is one message of a bundle.
@@ -49,31 +55,35 @@ type part struct {
 // isBundle reports whether a message body is a bundle.
 func isBundle(body []byte) bool { return bytes.HasPrefix(body, []byte(bundleMagic)) }
 
+// bundleRoute is the routing key, on the Direct exchange, of bundles of
+// key's messages.
+func bundleRoute(key string) string { return "bundle." + key }
+
+// newBundle starts a bundle of key's messages.
+func newBundle(b []byte, key string) []byte {
+	b = append(b, bundleMagic...)
+	b = binary.AppendUvarint(b, uint64(len(key)))
+	return append(b, key...)
+}
+
 func appendBundlePart(b []byte, id string, body []byte) []byte {
-	if len(b) == 0 {
-		b = append(b, bundleMagic...)
-	}
 	b = binary.AppendUvarint(b, uint64(len(id)))
 	b = append(b, id...)
 	b = binary.AppendUvarint(b, uint64(len(body)))
 	return append(b, body...)
 }
 
-func varintLen(n int) int {
-	var buf [binary.MaxVarintLen64]byte
-	return binary.PutUvarint(buf[:], uint64(n))
-}
-
 // errDamagedBundle is a bundle body that cannot be read whole.
 var errDamagedBundle = errors.New("damaged bundle")
 
-// readBundle reads a bundle's parts. Their bodies share the bundle's bytes.
-// A bundle that cannot be read whole is refused whole: a part read from a
-// damaged body could be a different message than the one published.
-func readBundle(body []byte) ([]part, error) {
+// readBundle reads a bundle's routing key and messages. Their bodies share
+// the bundle's bytes. A bundle that cannot be read whole is refused whole:
+// a message read from a damaged body could be a different one than was
+// published.
+func readBundle(body []byte) (key string, parts []part, err error) {
 	rest, ok := bytes.CutPrefix(body, []byte(bundleMagic))
 	if !ok {
-		return nil, fmt.Errorf("%w: no bundle header", errDamagedBundle)
+		return "", nil, fmt.Errorf("%w: no bundle header", errDamagedBundle)
 	}
 	field := func() ([]byte, bool) {
 		n, w := binary.Uvarint(rest)
@@ -84,40 +94,39 @@ func readBundle(body []byte) ([]part, error) {
 		rest = rest[w+int(n):]
 		return f, true
 	}
-	var parts []part
+	k, ok := field()
+	if !ok || len(k) == 0 || len(k) > 255 {
+		return "", nil, fmt.Errorf("%w: no routing key", errDamagedBundle)
+	}
 	for len(rest) > 0 {
 		if len(parts) == maxBundleParts {
-			return nil, fmt.Errorf("%w: more than %d parts", errDamagedBundle, maxBundleParts)
+			return "", nil, fmt.Errorf("%w: more than %d messages", errDamagedBundle, maxBundleParts)
 		}
 		id, ok := field()
 		if !ok {
-			return nil, fmt.Errorf("%w: part %d's message ID is cut short", errDamagedBundle, len(parts)+1)
+			return "", nil, fmt.Errorf("%w: message %d's ID is cut short", errDamagedBundle, len(parts)+1)
 		}
 		b, ok := field()
 		if !ok {
-			return nil, fmt.Errorf("%w: part %d's body is cut short", errDamagedBundle, len(parts)+1)
+			return "", nil, fmt.Errorf("%w: message %d's body is cut short", errDamagedBundle, len(parts)+1)
 		}
 		parts = append(parts, part{id: string(id), body: b})
 	}
 	if len(parts) == 0 {
-		return nil, fmt.Errorf("%w: no parts", errDamagedBundle)
+		return "", nil, fmt.Errorf("%w: no messages", errDamagedBundle)
 	}
-	return parts, nil
+	return string(k), parts, nil
 }
 
-// Bundling says which routing keys' messages a Publisher gathers into
-// bundles, and how.
+// Bundling says how a Publisher gathers the messages of its topology's
+// BundleKeys into bundles.
 type Bundling struct {
-	// Keys are the routing keys whose messages may share a broker
-	// message. Each must be one whose consumer is this package's Consumer
-	// (it unpacks bundles), and all messages of a key must be sent with the
-	// same properties: a bundle keeps only its key's.
-	Keys []string
 	// InFlight is how many bundles of a key may wait for their confirms at
-	// once. A publish that finds fewer waiting goes out at once (a bundle
-	// of one, so a quiet site pays no delay); one that finds InFlight
-	// waiting joins the next bundle, which goes when one of them is
-	// confirmed. The busier the key, the bigger its bundles.
+	// once; 0 sends every message alone. A publish that finds fewer
+	// waiting goes at once (a bundle of one, so a quiet site pays no
+	// delay); one that finds InFlight waiting joins the next bundle, which
+	// goes when one of them is confirmed. The busier the key, the bigger
+	// its bundles.
 	InFlight int
 	// MaxParts and MaxBytes bound a bundle; a full bundle goes at once,
 	// whatever is in flight.
@@ -125,9 +134,9 @@ type Bundling struct {
 	MaxBytes int
 }
 
-// DefaultBundling bundles nothing; the web names its busy keys.
+// DefaultBundling sends every message alone; the web turns bundles on.
 func DefaultBundling() Bundling {
-	return Bundling{InFlight: 2, MaxParts: 64, MaxBytes: 256 << 10}
+	return Bundling{InFlight: 0, MaxParts: 64, MaxBytes: 256 << 10}
 }
 
 // bundler gathers the publishes of one routing key.
@@ -136,9 +145,8 @@ type bundler struct {
 	key string
 
 	mu       sync.Mutex
-	body     []byte       // the next bundle: magic and its parts so far
-	first    string       // the next bundle's first part's ID: the bundle's message ID
-	firstAt  int          // where the first part's body starts in body
+	body     []byte       // the next bundle: its header and messages so far
+	first    string       // the next bundle's first message's ID: the bundle's message ID
 	waiters  []chan error // the next bundle's publishes, each waiting for its confirm
 	inFlight int          // bundles sent and not yet confirmed
 }
@@ -151,7 +159,7 @@ func (b *bundler) publish(ctx context.Context, id string, body []byte) error {
 		b.sendLocked() // full: it goes now, in flight or not
 	}
 	if len(b.waiters) == 0 {
-		b.first, b.firstAt = id, len(b.body)+len(bundleMagic)+varintLen(len(id))+len(id)+varintLen(len(body))
+		b.first, b.body = id, newBundle(b.body[:0], b.key)
 	}
 	b.body = appendBundlePart(b.body, id, body)
 	b.waiters = append(b.waiters, done)
@@ -175,14 +183,8 @@ func (b *bundler) sendLocked() {
 	body, first, waiters := b.body, b.first, b.waiters
 	b.body, b.first, b.waiters = nil, "", nil
 	b.p.Metrics.BundleParts.WithLabelValues(b.key).Observe(float64(len(waiters)))
-	contentType := BundleContentType
-	if len(waiters) == 1 {
-		// Alone, it goes as itself: as cheap for the consumer, and what a
-		// consumer that predates bundles reads.
-		body, contentType = body[b.firstAt:], "application/json"
-	}
 	// A bundle is not any one request's: no request's end cancels it.
-	w, err := b.p.send(context.Background(), b.key, first, body, contentType)
+	w, err := b.p.send(context.Background(), b.key, first, body, true)
 	if err != nil {
 		for _, c := range waiters {
 			c <- err

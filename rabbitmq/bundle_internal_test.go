@@ -9,7 +9,7 @@ import (
 )
 
 func bundleOf(parts ...part) []byte {
-	var b []byte
+	b := newBundle(nil, "vote.submit")
 	for _, p := range parts {
 		b = appendBundlePart(b, p.id, p.body)
 	}
@@ -27,9 +27,9 @@ func TestBundleRoundTrip(t *testing.T) {
 	if !isBundle(b) {
 		t.Fatal("not a bundle")
 	}
-	out, err := readBundle(b)
-	if err != nil {
-		t.Fatal(err)
+	key, out, err := readBundle(b)
+	if err != nil || key != "vote.submit" {
+		t.Fatal(key, err)
 	}
 	if len(out) != len(in) {
 		t.Fatalf("%d parts, want %d", len(out), len(in))
@@ -41,7 +41,7 @@ func TestBundleRoundTrip(t *testing.T) {
 	}
 	// A part's body cannot grow into the next part's bytes.
 	out[0].body = append(out[0].body, 'X')
-	if again, _ := readBundle(b); again[1].id != "" || len(again) != len(in) {
+	if _, again, _ := readBundle(b); again[1].id != "" || len(again) != len(in) {
 		t.Error("appending to a part's body changed the bundle")
 	}
 }
@@ -60,16 +60,18 @@ func TestBundleDamaged(t *testing.T) {
 	good := bundleOf(part{"a", []byte("one")}, part{"b", []byte("two")})
 	tooMany := bundleOf(make([]part, maxBundleParts+1)...)
 	for name, body := range map[string][]byte{
-		"no parts":             []byte(bundleMagic),
+		"no routing key":       []byte(bundleMagic),
+		"empty routing key":    appendBundlePart(newBundle(nil, ""), "a", []byte("one")),
+		"no parts":             newBundle(nil, "vote.submit"),
 		"cut in the last body": good[:len(good)-1],
 		"cut after an id":      good[:len(good)-len("two")-1],
-		"id longer than all":   append([]byte(bundleMagic), 0x7f, 'a'),
-		"length overflows":     append([]byte(bundleMagic), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01),
-		"length past int":      binary.AppendUvarint([]byte(bundleMagic), 1<<63),
+		"id longer than all":   append(newBundle(nil, "k"), 0x7f, 'a'),
+		"length overflows":     append(newBundle(nil, "k"), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01),
+		"length past int":      binary.AppendUvarint(newBundle(nil, "k"), 1<<63),
 		"too many parts":       tooMany,
 		"no header":            []byte("{}"),
 	} {
-		if parts, err := readBundle(body); err == nil || !errors.Is(err, errDamagedBundle) {
+		if _, parts, err := readBundle(body); err == nil || !errors.Is(err, errDamagedBundle) {
 			t.Errorf("%s: %d parts, err %v", name, len(parts), err)
 		}
 	}
@@ -77,24 +79,28 @@ func TestBundleDamaged(t *testing.T) {
 
 func FuzzReadBundle(f *testing.F) {
 	f.Add(bundleOf(part{"a", []byte("one")}, part{"b", []byte("two")}))
-	f.Add([]byte(bundleMagic + "\x01a\x00"))
-	f.Add([]byte(bundleMagic + "\xff"))
+	f.Add([]byte(bundleMagic + "\x01k\x01a\x00"))
+	f.Add([]byte(bundleMagic + "\x01k\xff"))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		parts, err := readBundle(body)
+		key, parts, err := readBundle(body)
 		if err != nil {
 			return
 		}
 		// What reads whole writes back as the same parts (a length may
 		// have been written in more bytes than it needs), and no part
 		// holds more than the body had.
-		again, err := readBundle(bundleOf(parts...))
-		if err != nil || len(again) != len(parts) {
-			t.Fatalf("read %d parts from %q; written back, %d parts, %v", len(parts), body, len(again), err)
+		again := newBundle(nil, key)
+		for _, p := range parts {
+			again = appendBundlePart(again, p.id, p.body)
 		}
-		n := 0
+		key2, parts2, err := readBundle(again)
+		if err != nil || key2 != key || len(parts2) != len(parts) {
+			t.Fatalf("read %q and %d parts from %q; written back, %q and %d parts, %v", key, len(parts), body, key2, len(parts2), err)
+		}
+		n := len(key)
 		for i := range parts {
-			if again[i].id != parts[i].id || !bytes.Equal(again[i].body, parts[i].body) {
-				t.Fatalf("part %d read back as %q %q, was %q %q", i, again[i].id, again[i].body, parts[i].id, parts[i].body)
+			if parts2[i].id != parts[i].id || !bytes.Equal(parts2[i].body, parts[i].body) {
+				t.Fatalf("part %d read back as %q %q, was %q %q", i, parts2[i].id, parts2[i].body, parts[i].id, parts[i].body)
 			}
 			n += len(parts[i].id) + len(parts[i].body)
 		}
@@ -102,18 +108,6 @@ func FuzzReadBundle(f *testing.F) {
 			t.Fatalf("%d bytes of parts from a body of %d", n, len(body))
 		}
 	})
-}
-
-func TestBundleSizeAccounting(t *testing.T) {
-	// firstAt in the bundler: where the first part's body starts.
-	for _, n := range []int{0, 1, 127, 128, 300, 20000} {
-		id, body := strings.Repeat("i", n%200), bytes.Repeat([]byte("b"), n)
-		b := appendBundlePart(nil, id, body)
-		at := len(bundleMagic) + varintLen(len(id)) + len(id) + varintLen(len(body))
-		if !bytes.Equal(b[at:], body) {
-			t.Errorf("%d: the body does not start at %d", n, at)
-		}
-	}
 }
 
 // What a bundle of 16 ballots costs the web to write and the worker to
@@ -124,11 +118,11 @@ func BenchmarkBundle16(b *testing.B) {
 	var buf []byte
 	b.ReportAllocs()
 	for b.Loop() {
-		buf = buf[:0]
+		buf = newBundle(buf[:0], "vote.submit")
 		for range 16 {
 			buf = appendBundlePart(buf, id, body)
 		}
-		parts, err := readBundle(buf)
+		_, parts, err := readBundle(buf)
 		if err != nil || len(parts) != 16 {
 			b.Fatal(len(parts), err)
 		}

@@ -223,7 +223,7 @@ func (c *Consumer) finish(ctx context.Context, ch, dlch *amqp.Channel, queue str
 			continue
 		}
 		d := &batch[u.delivery]
-		m := runoff.Message{RoutingKey: d.RoutingKey, ID: u.id, Body: u.body}
+		m := runoff.Message{RoutingKey: u.key, ID: u.id, Body: u.body}
 		if queue == c.Topology.DeadQueue {
 			m.DeadLetter = deadLetterOf(d, u)
 		}
@@ -267,7 +267,7 @@ func (c *Consumer) finish(ctx context.Context, ch, dlch *amqp.Channel, queue str
 				body = body[:KeptBody]
 			}
 			c.Log.Error("dead letter could not be stored", "reason", reason, "message_id", u.id,
-				"routing_key", d.RoutingKey, "body_bytes", len(u.body), "body", body)
+				"routing_key", u.key, "body_bytes", len(u.body), "body", body)
 			continue
 		}
 		if err := c.deadLetter(work, dlch, queue, d, u, reason); err != nil {
@@ -287,9 +287,10 @@ func (c *Consumer) finish(ctx context.Context, ch, dlch *amqp.Channel, queue str
 // bundle (see bundle.go).
 type unit struct {
 	delivery int // its delivery's index in the batch
+	key      string
 	id       string
 	body     []byte
-	part     bool   // one part of a bundle
+	part     bool   // one message of a bundle
 	refused  string // why it is dead-lettered before any handler sees it
 }
 
@@ -304,20 +305,20 @@ func (c *Consumer) unpack(queue string, i int, d *amqp.Delivery, into []unit) []
 			len(body), c.MaxBody, KeptBody)
 	}
 	if !isBundle(d.Body) {
-		return append(into, unit{delivery: i, id: d.MessageId, body: d.Body, refused: tooLarge(d.Body)})
+		return append(into, unit{delivery: i, key: d.RoutingKey, id: d.MessageId, body: d.Body, refused: tooLarge(d.Body)})
 	}
-	parts, err := readBundle(d.Body)
+	key, parts, err := readBundle(d.Body)
 	if err != nil && queue == c.Topology.DeadQueue {
 		// Dead-lettered whole for being damaged: kept whole, as it is.
-		return append(into, unit{delivery: i, id: d.MessageId, body: d.Body, refused: tooLarge(d.Body)})
+		return append(into, unit{delivery: i, key: d.RoutingKey, id: d.MessageId, body: d.Body, refused: tooLarge(d.Body)})
 	}
 	if err != nil {
-		return append(into, unit{delivery: i, id: d.MessageId, body: d.Body,
+		return append(into, unit{delivery: i, key: d.RoutingKey, id: d.MessageId, body: d.Body,
 			refused: "This message is a bundle of messages that cannot be read whole (" + err.Error() + "), so none of it was carried out. " +
 				"No Runoff process sends such a bundle: it was damaged, or made elsewhere."})
 	}
 	for _, p := range parts {
-		into = append(into, unit{delivery: i, id: p.id, body: p.body, part: true, refused: tooLarge(p.body)})
+		into = append(into, unit{delivery: i, key: key, id: p.id, body: p.body, part: true, refused: tooLarge(p.body)})
 	}
 	return into
 }

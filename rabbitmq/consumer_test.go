@@ -87,6 +87,7 @@ func consumeVia(t *testing.T, urls string, topo rabbitmq.Topology, votes, dead r
 	t.Helper()
 	c := rabbitmq.NewConsumer(urls, topo, map[string]rabbitmq.Handler{
 		topo.Votes:     votes,
+		topo.Bundles:   votes,
 		topo.DeadQueue: dead,
 	}, quiet())
 	c.BatchWait = 20 * time.Millisecond

@@ -34,7 +34,7 @@ func (c *Consumer) deadLetter(ctx context.Context, dlch *amqp.Channel, queue str
 	headers[headerReason] = reason
 	headers[headerDeadID] = uuid.Must(uuid.NewV7()).String()
 	headers[headerQueue] = queue
-	headers[headerRoutingKey] = d.RoutingKey
+	headers[headerRoutingKey] = u.key
 	headers[headerDeadAt] = time.Now().UTC().Format(time.RFC3339)
 	body := u.body
 	if c.MaxBody > 0 && len(body) > c.MaxBody {
@@ -47,7 +47,7 @@ func (c *Consumer) deadLetter(ctx context.Context, dlch *amqp.Channel, queue str
 	if u.part {
 		contentType = "application/json" // what the publisher sends each part as
 	}
-	err := publishConfirmed(ctx, dlch, c.Topology.DeadExchange, d.RoutingKey, amqp.Publishing{
+	err := publishConfirmed(ctx, dlch, c.Topology.DeadExchange, u.key, amqp.Publishing{
 		Headers:      headers,
 		ContentType:  contentType,
 		DeliveryMode: amqp.Persistent,
@@ -60,7 +60,7 @@ func (c *Consumer) deadLetter(ctx context.Context, dlch *amqp.Channel, queue str
 		return fmt.Errorf("rabbitmq: dead-letter %s: %w", u.id, err)
 	}
 	c.Metrics.DeadLettered.WithLabelValues(queue).Inc()
-	c.Log.Warn("message dead-lettered", "queue", queue, "routing_key", d.RoutingKey, "message_id", u.id, "reason", reason)
+	c.Log.Warn("message dead-lettered", "queue", queue, "routing_key", u.key, "message_id", u.id, "reason", reason)
 	return nil
 }
 
@@ -95,7 +95,7 @@ func text(s string) string {
 // a dead letter of its own). What the body means is left to the worker.
 func deadLetterOf(d *amqp.Delivery, u unit) *runoff.DeadLetter {
 	str := func(k string) string { s, _ := d.Headers[k].(string); return text(s) }
-	dl := &runoff.DeadLetter{MessageID: text(u.id), RoutingKey: text(d.RoutingKey), Body: u.body,
+	dl := &runoff.DeadLetter{MessageID: text(u.id), RoutingKey: text(u.key), Body: u.body,
 		Reason: str(headerReason), Queue: str(headerQueue), DeadAt: time.Now().UTC()}
 	if dl.Body == nil {
 		dl.Body = []byte{}
@@ -109,7 +109,7 @@ func deadLetterOf(d *amqp.Delivery, u unit) *runoff.DeadLetter {
 		// Dead-lettered by the broker: name it by the message and how many
 		// times it died, so a redelivery of the same death is stored once.
 		deaths := fmt.Sprint(d.Headers["x-death"])
-		dl.ID = uuid.NewSHA1(uuid.NameSpaceOID, fmt.Appendf(nil, "%s|%s|%s|%s", u.id, d.RoutingKey, deaths, u.body))
+		dl.ID = uuid.NewSHA1(uuid.NameSpaceOID, fmt.Appendf(nil, "%s|%s|%s|%s", u.id, u.key, deaths, u.body))
 		why := str("x-first-death-reason")
 		if dl.Reason == "" {
 			dl.Reason = "dead-lettered by the broker: " + why

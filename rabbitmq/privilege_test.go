@@ -83,6 +83,19 @@ func TestBrokerUsersHaveLeastPrivilege(t *testing.T) {
 	if err := admin.QueueBind(topo.Votes, "vote.*", topo.Exchange, false, nil); err != nil {
 		t.Fatal(err)
 	}
+	// Bundles of ballots go to the bundles queue, which the web's user
+	// may see but not read.
+	bundling := rabbitmq.NewPublisher(webURL, topo, quiet())
+	bundling.Bundle.InFlight = 1
+	defer bundling.Close()
+	if err := bundling.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before := rabbitmqtest.Depth(t, topo.Bundles)
+	if err := bundling.Publish(ctx, runoff.KeyVoteSubmit, uuid.NewString(), []byte("{}")); err != nil {
+		t.Errorf("the web cannot send a bundle: %v", err)
+	}
+	rabbitmqtest.WaitFor(t, "the web's bundle on the bundles queue", func() bool { return rabbitmqtest.Depth(t, topo.Bundles) == before+1 })
 
 	refused := func(what string, f func(ch *amqp.Channel) error) {
 		t.Helper()
@@ -106,6 +119,10 @@ func TestBrokerUsersHaveLeastPrivilege(t *testing.T) {
 	}
 	refused("consume the votes queue", func(ch *amqp.Channel) error {
 		_, err := ch.Consume(topo.Votes, "", false, false, false, false, nil)
+		return err
+	})
+	refused("consume the bundles queue", func(ch *amqp.Channel) error {
+		_, err := ch.Consume(topo.Bundles, "", false, false, false, false, nil)
 		return err
 	})
 	refused("declare the topology", func(ch *amqp.Channel) error {

@@ -1,6 +1,7 @@
 package rabbitmq
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -38,8 +39,9 @@ type Publisher struct {
 	RetryEvery time.Duration // least time between two dials after a failure
 	Log        *slog.Logger
 	Metrics    *Metrics
-	// Bundle names the keys whose concurrent publishes share a broker
-	// message (see Bundling); set it before the first publish.
+	// Bundle says whether and how the Topology's BundleKeys' concurrent
+	// publishes share broker messages (see Bundling); set it before the
+	// first publish.
 	Bundle Bundling
 
 	bundlersOnce sync.Once
@@ -55,6 +57,14 @@ type Publisher struct {
 	blocked  atomic.Bool
 	closed   bool
 	direct   bool // the Topology's Direct exchange exists on this connection's broker
+	// checked is when direct and bundles were last found out: while either
+	// is missing (a web that started before the workers of its version
+	// declared the topology), they are asked again now and then.
+	checked      time.Time
+	recheckEvery time.Duration // 0: recheckTopology
+	// bundles: the Topology's Bundles queue exists too, so bundles have
+	// somewhere to go that only workers that read them consume.
+	bundles atomic.Bool
 }
 
 // NewPublisher makes a publisher; it connects on first use.
@@ -112,12 +122,14 @@ var errNacked = errors.New("broker nacked the message")
 var errNoConfirm = fmt.Errorf("no confirm in time: %w", context.DeadlineExceeded)
 
 func (p *Publisher) publish(ctx context.Context, key, id string, body []byte) error {
-	if b := p.bundler(key); b != nil {
-		return b.publish(ctx, id, body)
+	if p.Bundle.InFlight > 0 && p.bundles.Load() {
+		if b := p.bundler(key); b != nil {
+			return b.publish(ctx, id, body)
+		}
 	}
 	// The confirm's deadline is kept with its waiter, and the session's
 	// dispatcher fails waiters past it: no timer per publish.
-	w, err := p.send(ctx, key, id, body, "application/json")
+	w, err := p.send(ctx, key, id, body, false)
 	if err != nil {
 		return err
 	}
@@ -133,14 +145,16 @@ func (p *Publisher) publish(ctx context.Context, key, id string, body []byte) er
 func (p *Publisher) bundler(key string) *bundler {
 	p.bundlersOnce.Do(func() {
 		p.bundlers = map[string]*bundler{}
-		for _, k := range p.Bundle.Keys {
+		for _, k := range p.Topology.BundleKeys {
 			p.bundlers[k] = &bundler{p: p, key: k}
 		}
 	})
 	return p.bundlers[key]
 }
 
-func (p *Publisher) send(ctx context.Context, key, id string, body []byte, contentType string) (*pending, error) {
+// send publishes one message, or a bundle of key's messages, and returns
+// the waiter its confirm will be handed to.
+func (p *Publisher) send(ctx context.Context, key, id string, body []byte, bundle bool) (*pending, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
@@ -167,7 +181,11 @@ func (p *Publisher) send(ctx context.Context, key, id string, body []byte, conte
 	tag := s.next
 	s.waiters[tag] = w
 	s.mu.Unlock()
-	err := p.ch.PublishWithContext(ctx, p.Topology.exchangeFor(key, p.direct), key, true, false, amqp.Publishing{
+	exchange, route, contentType := p.Topology.exchangeFor(key, p.direct), key, "application/json"
+	if bundle {
+		exchange, route, contentType = p.Topology.Direct, bundleRoute(key), BundleContentType
+	}
+	err := p.ch.PublishWithContext(ctx, exchange, route, true, false, amqp.Publishing{
 		ContentType:  contentType,
 		DeliveryMode: amqp.Persistent,
 		MessageId:    id,
@@ -217,6 +235,9 @@ func (p *Publisher) Announce(ctx context.Context, key string, body []byte) error
 // Callers hold p.mu.
 func (p *Publisher) ensure() error {
 	if p.ch != nil && !p.ch.IsClosed() {
+		if (!p.direct || !p.bundles.Load()) && time.Since(p.checked) > cmp.Or(p.recheckEvery, recheckTopology) {
+			p.checkTopology(p.conn)
+		}
 		return nil
 	}
 	if !p.lastDial.IsZero() && p.lastErr != nil && time.Since(p.lastDial) < p.RetryEvery {
@@ -252,7 +273,7 @@ func (p *Publisher) dial() error {
 		}
 		p.blocked.Store(false)
 	}()
-	p.direct = p.Topology.Direct != "" && exchangeExists(conn, p.Topology.Direct)
+	p.checkTopology(conn)
 	ch, err := conn.Channel()
 	if err != nil {
 		conn.Close()
@@ -268,8 +289,20 @@ func (p *Publisher) dial() error {
 	closes := ch.NotifyClose(make(chan *amqp.Error, 1))
 	go s.dispatch(returns, confirms, closes, max(p.Timeout/10, 10*time.Millisecond))
 	p.conn, p.ch, p.session = conn, ch, s
-	p.Log.Info("publisher connected", "node", node, "direct_exchange", p.direct)
+	p.Log.Info("publisher connected", "node", node, "direct_exchange", p.direct, "bundles", p.bundles.Load() && p.Bundle.InFlight > 0)
 	return nil
+}
+
+// recheckTopology is how often a publisher that found the Direct exchange
+// or the Bundles queue missing asks again.
+const recheckTopology = 30 * time.Second
+
+// checkTopology finds out whether the Direct exchange and the Bundles queue
+// are declared. Callers hold p.mu.
+func (p *Publisher) checkTopology(conn *amqp.Connection) {
+	p.checked = time.Now()
+	p.direct = p.Topology.Direct != "" && exchangeExists(conn, p.Topology.Direct)
+	p.bundles.Store(p.direct && p.Topology.Bundles != "" && queueExists(conn, p.Topology.Bundles))
 }
 
 // exchangeExists asks the broker, on a channel of its own (a failed
@@ -283,6 +316,19 @@ func exchangeExists(conn *amqp.Connection, name string) bool {
 	}
 	defer ch.Close()
 	return ch.ExchangeDeclarePassive(name, amqp.ExchangeDirect, true, false, false, false, nil) == nil
+}
+
+// queueExists asks the broker, on a channel of its own, whether a queue is
+// declared: the Bundles queue, which workers that predate bundles never
+// declared.
+func queueExists(conn *amqp.Connection, name string) bool {
+	ch, err := conn.Channel()
+	if err != nil {
+		return false
+	}
+	defer ch.Close()
+	_, err = ch.QueueDeclarePassive(name, true, false, false, false, amqp.Table{amqp.QueueTypeArg: amqp.QueueTypeQuorum})
+	return err == nil
 }
 
 // dispatch resolves waiters. The returns channel is unbuffered: the client
@@ -396,10 +442,11 @@ func (p *Publisher) Close() error {
 	return nil
 }
 
-// VotesWaiting is how many messages wait in the votes queue, for all
+// VotesWaiting is how many messages wait in the votes queues, for all
 // elections: what the worker has still to count. A message may be a bundle
-// of ballots (bundle.go), so at least that many ballots wait. It asks the broker on a
-// channel of its own, since a failed passive declare closes its channel.
+// of ballots (bundle.go), so at least that many ballots wait. It asks the
+// broker on a channel of its own for each queue, since a failed passive
+// declare closes its channel.
 func (p *Publisher) VotesWaiting(ctx context.Context) (int, error) {
 	p.mu.Lock()
 	if err := p.ensure(); err != nil {
@@ -408,14 +455,22 @@ func (p *Publisher) VotesWaiting(ctx context.Context) (int, error) {
 	}
 	conn := p.conn
 	p.mu.Unlock()
-	ch, err := conn.Channel()
-	if err != nil {
-		return 0, fmt.Errorf("rabbitmq: channel: %w", err)
+	n := 0
+	for _, name := range p.Topology.VoteQueues() {
+		ch, err := conn.Channel()
+		if err != nil {
+			return 0, fmt.Errorf("rabbitmq: channel: %w", err)
+		}
+		q, err := ch.QueueDeclarePassive(name, true, false, false, false, amqp.Table{amqp.QueueTypeArg: amqp.QueueTypeQuorum})
+		ch.Close()
+		switch {
+		case err != nil && name == p.Topology.Bundles:
+			// Not declared yet: workers that predate bundles.
+		case err != nil:
+			return 0, fmt.Errorf("rabbitmq: inspect %s: %w", name, err)
+		default:
+			n += q.Messages
+		}
 	}
-	defer ch.Close()
-	q, err := ch.QueueDeclarePassive(p.Topology.Votes, true, false, false, false, amqp.Table{amqp.QueueTypeArg: amqp.QueueTypeQuorum})
-	if err != nil {
-		return 0, fmt.Errorf("rabbitmq: inspect %s: %w", p.Topology.Votes, err)
-	}
-	return q.Messages, nil
+	return n, nil
 }

@@ -24,8 +24,15 @@ type Topology struct {
 	// the bench machine: docs/performance.md). The same keys stay bound on
 	// Exchange too, so a publisher that finds no Direct exchange (a
 	// broker whose topology an older worker declared) still gets through.
-	Direct       string
-	DirectKeys   map[string]string
+	Direct     string
+	DirectKeys map[string]string
+	// Bundles is the quorum queue that bundles of BundleKeys' messages go
+	// to (bundle.go), bound on Direct by "bundle." and the key. It is a
+	// queue of its own so that only workers that read bundles get them;
+	// the worker consumes it with the handler of the queue the keys' lone
+	// messages go to.
+	Bundles      string
+	BundleKeys   []string
 	DeadExchange string // where the worker sends messages it can never carry out
 	DeadQueue    string
 	Elections    string // queue of election.* and deadletter.* messages: organizers' actions
@@ -43,6 +50,8 @@ func DefaultTopology() Topology {
 		Exchange:      "runoff",
 		Direct:        "runoff.direct",
 		DirectKeys:    map[string]string{"vote.submit": "runoff.votes"},
+		Bundles:       "runoff.bundles",
+		BundleKeys:    []string{"vote.submit"},
 		DeadExchange:  "runoff.dlx",
 		DeadQueue:     "runoff.dead",
 		Elections:     "runoff.elections",
@@ -55,6 +64,9 @@ func DefaultTopology() Topology {
 func (t Topology) WithPrefix(p string) Topology {
 	t.Exchange, t.DeadExchange, t.DeadQueue = p+t.Exchange, p+t.DeadExchange, p+t.DeadQueue
 	t.Elections, t.Votes = p+t.Elections, p+t.Votes
+	if t.Bundles != "" {
+		t.Bundles = p + t.Bundles
+	}
 	if t.Direct != "" {
 		t.Direct = p + t.Direct
 	}
@@ -71,6 +83,24 @@ func (t Topology) Queues() map[string][]string {
 	return map[string][]string{
 		t.Elections: {"election.*", "deadletter.*", "account.*"},
 		t.Votes:     {"vote.*"},
+	}
+}
+
+// VoteQueues are the queues ballots wait in: Votes, and Bundles if the
+// topology has it.
+func (t Topology) VoteQueues() []string {
+	if t.Bundles == "" {
+		return []string{t.Votes}
+	}
+	return []string{t.Votes, t.Bundles}
+}
+
+// workQueueArgs are the arguments of every work queue.
+func (t Topology) workQueueArgs() amqp.Table {
+	return amqp.Table{
+		amqp.QueueTypeArg:        amqp.QueueTypeQuorum,
+		"x-delivery-limit":       int64(t.DeliveryLimit),
+		"x-dead-letter-exchange": t.DeadExchange,
 	}
 }
 
@@ -94,11 +124,7 @@ func (t Topology) Declare(ch *amqp.Channel) error {
 		return fmt.Errorf("rabbitmq: bind %s: %w", t.DeadQueue, err)
 	}
 	for q, keys := range t.Queues() {
-		if _, err := ch.QueueDeclare(q, true, false, false, false, amqp.Table{
-			amqp.QueueTypeArg:        amqp.QueueTypeQuorum,
-			"x-delivery-limit":       int64(t.DeliveryLimit),
-			"x-dead-letter-exchange": t.DeadExchange,
-		}); err != nil {
+		if _, err := ch.QueueDeclare(q, true, false, false, false, t.workQueueArgs()); err != nil {
 			return fmt.Errorf("rabbitmq: declare queue %s: %w", q, err)
 		}
 		for _, k := range keys {
@@ -118,6 +144,17 @@ func (t Topology) Declare(ch *amqp.Channel) error {
 			return fmt.Errorf("rabbitmq: bind %s to %s on %s: %w", q, k, t.Direct, err)
 		}
 	}
+	if t.Bundles == "" {
+		return nil
+	}
+	if _, err := ch.QueueDeclare(t.Bundles, true, false, false, false, t.workQueueArgs()); err != nil {
+		return fmt.Errorf("rabbitmq: declare queue %s: %w", t.Bundles, err)
+	}
+	for _, k := range t.BundleKeys {
+		if err := ch.QueueBind(t.Bundles, bundleRoute(k), t.Direct, false, nil); err != nil {
+			return fmt.Errorf("rabbitmq: bind %s to %s on %s: %w", t.Bundles, bundleRoute(k), t.Direct, err)
+		}
+	}
 	return nil
 }
 
@@ -132,7 +169,10 @@ func (t Topology) exchangeFor(key string, direct bool) string {
 
 // Delete removes everything Declare made; tests call it when done.
 func (t Topology) Delete(ch *amqp.Channel) error {
-	for _, q := range []string{t.Elections, t.Votes, t.DeadQueue} {
+	for _, q := range []string{t.Elections, t.Votes, t.DeadQueue, t.Bundles} {
+		if q == "" {
+			continue
+		}
 		if _, err := ch.QueueDelete(q, false, false, false); err != nil {
 			return fmt.Errorf("rabbitmq: delete queue %s: %w", q, err)
 		}

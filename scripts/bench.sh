@@ -28,7 +28,7 @@ export RUNOFF_QUEUE_PREFIX="bench." SESSION_KEY=$(head -c 32 /dev/urandom | od -
 cleanup() {
   kill "${web:-}" "${worker:-}" 2>/dev/null || true
   wait 2>/dev/null || true
-  for q in elections votes dead; do rabbitmqctl -q delete_queue "${RUNOFF_QUEUE_PREFIX}runoff.$q" >/dev/null 2>&1 || true; done
+  for q in elections votes bundles dead; do rabbitmqctl -q delete_queue "${RUNOFF_QUEUE_PREFIX}runoff.$q" >/dev/null 2>&1 || true; done
   # rabbitmqctl has no delete_exchange: the broker's own function, by eval.
   for x in runoff runoff.dlx runoff.direct; do
     rabbitmqctl -q eval "rabbit_exchange:delete(rabbit_misc:r(<<\"/\">>, exchange, <<\"${RUNOFF_QUEUE_PREFIX}$x\">>), false, <<\"bench\">>)." >/dev/null 2>&1 || true

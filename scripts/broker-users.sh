@@ -6,7 +6,8 @@
 #   runoff_web     publishes to the runoff exchange only with the routing
 #                  keys the web sends (not the worker's vote.seal, nothing to
 #                  the dead-letter exchange), and to the runoff.direct
-#                  exchange, which routes only vote.submit; may declare,
+#                  exchange, which routes only vote.submit and its bundles
+#                  (bundle.vote.submit, to runoff.bundles); may declare,
 #                  bind and read only queues named runoff.web.* (its own
 #                  per-process queues); consumes no work queue and declares
 #                  no topology.
@@ -44,5 +45,5 @@ web_keys='^(election\.(create|update|open|close|reopen|delete|tiebreak|keys|impo
 user "$web" "^${re_prefix}runoff\\.web\\..+" "^${re_prefix}runoff(\\.direct|\\.web\\..+)?\$" "^${re_prefix}runoff(\\.web\\..+)?\$"
 # Topic permissions name one exchange (not a pattern).
 rabbitmqctl -q set_topic_permissions -p / "$web" "${prefix}runoff" "$web_keys" '^election\..+' >/dev/null
-worker_names="^${re_prefix}runoff(\\.(dlx|dead|votes|elections|direct))?\$"
+worker_names="^${re_prefix}runoff(\\.(dlx|dead|votes|bundles|elections|direct))?\$"
 user "$worker" "$worker_names" "$worker_names" "$worker_names"

@@ -52,7 +52,8 @@ func (f *fixture) startWorker(t *testing.T) (stop func()) {
 	rc.MinInterval = 20 * time.Millisecond
 	q := worker.NewQueues(f.db, f.pub, rc.Notify, nil, nil, quiet())
 	c := rabbitmq.NewConsumer(rabbitmqtest.URL(), f.topo, map[string]rabbitmq.Handler{
-		f.topo.Votes: rabbitmq.Handler(q.Votes), f.topo.Elections: rabbitmq.Handler(q.Organizers), f.topo.DeadQueue: rabbitmq.Handler(q.DeadLetters),
+		f.topo.Votes: rabbitmq.Handler(q.Votes), f.topo.Bundles: rabbitmq.Handler(q.Votes),
+		f.topo.Elections: rabbitmq.Handler(q.Organizers), f.topo.DeadQueue: rabbitmq.Handler(q.DeadLetters),
 	}, quiet())
 	c.BatchWait = 10 * time.Millisecond
 	c.Metrics = f.metrics
@@ -291,7 +292,7 @@ func TestBundledBallotsDecidedEachOnTheirOwn(t *testing.T) {
 	other := first
 	other.Ranking = []uuid.UUID{e.Candidates[1].ID} // another ballot under a stored ballot's ID
 	mislabelled := vote(e, 1)
-	rabbitmqtest.PublishRaw(t, f.topo.Exchange, runoff.KeyVoteSubmit, good1.BallotID.String(), rabbitmqtest.Bundle(
+	rabbitmqtest.PublishRaw(t, f.topo.Direct, "bundle."+runoff.KeyVoteSubmit, good1.BallotID.String(), rabbitmqtest.Bundle(runoff.KeyVoteSubmit,
 		good1.BallotID.String(), j(good1),
 		other.BallotID.String(), j(other),
 		"not-"+mislabelled.BallotID.String(), j(mislabelled),
@@ -321,6 +322,6 @@ func TestBundledBallotsDecidedEachOnTheirOwn(t *testing.T) {
 	}
 	rabbitmqtest.WaitFor(t, "votes queue drained, three ballots counted", func() bool {
 		e, err := f.db.Election(context.Background(), e.ID)
-		return rabbitmqtest.Depth(t, f.topo.Votes) == 0 && err == nil && e.BallotsCounted == 3
+		return rabbitmqtest.Depth(t, f.topo.Bundles) == 0 && err == nil && e.BallotsCounted == 3
 	})
 }

@@ -52,10 +52,7 @@ func runWeb(ctx context.Context, cfg config, log *slog.Logger) error {
 	reg := newRegistry()
 	pub := rabbitmq.NewPublisher(cfg.WebAMQPURL, cfg.Topology, log)
 	pub.Metrics = rabbitmq.NewMetrics(reg)
-	if cfg.BallotBundles > 0 {
-		pub.Bundle.Keys = []string{runoff.KeyVoteSubmit}
-		pub.Bundle.InFlight = cfg.BallotBundles
-	}
+	pub.Bundle.InFlight = cfg.BallotBundles // the topology's BundleKeys: vote.submit
 	defer pub.Close()
 	// The web only publishes: runoff migrate and the worker declare the
 	// topology. A broker that is down is not fatal: reads are served and

@@ -82,11 +82,17 @@ func runWorker(ctx context.Context, cfg config, log *slog.Logger) error {
 // queue's messages.
 func workerHandlers(topo rabbitmq.Topology, db *store.DB, pub worker.Publisher, rc *worker.Recomputer, mailer worker.Mailer, keysSecret []byte, log *slog.Logger) map[string]rabbitmq.Handler {
 	q := worker.NewQueues(db, pub, rc.Notify, mailer, keysSecret, log)
-	return map[string]rabbitmq.Handler{
+	handlers := map[string]rabbitmq.Handler{
 		topo.Votes:     rabbitmq.Handler(q.Votes),
 		topo.Elections: rabbitmq.Handler(q.Organizers),
 		topo.DeadQueue: rabbitmq.Handler(q.DeadLetters),
 	}
+	if topo.Bundles != "" {
+		// Bundles of ballots: the consumer unpacks them into the ballots
+		// the votes queue would have had alone.
+		handlers[topo.Bundles] = rabbitmq.Handler(q.Votes)
+	}
+	return handlers
 }
 
 func runMigrate(ctx context.Context, cfg config, log *slog.Logger) error {

@@ -115,15 +115,15 @@ func WaitForWithin(tb testing.TB, within time.Duration, what string, cond func()
 	}
 }
 
-// Bundle writes a bundle of messages (ID and body, in pairs) as the web's
-// publisher sends a busy key's: "RUNOFF-BUNDLE/1\n", then for each message
-// its ID and its body, each preceded by its length as a uvarint. It is
-// written here by hand, apart from the publisher's own code, so that a
-// change to the wire format fails the tests that use it: a worker must read
-// what webs of the same version, running beside it, send.
-func Bundle(idsAndBodies ...string) []byte {
+// Bundle writes a bundle of key's messages (ID and body, in pairs) as the
+// web's publisher sends a busy key's: "RUNOFF-BUNDLE/1\n", the key, then for
+// each message its ID and its body, each of those preceded by its length as
+// a uvarint. It is written here by hand, apart from the publisher's own
+// code, so that a change to the wire format fails the tests that use it: a
+// worker must read what webs of the same version, running beside it, send.
+func Bundle(key string, idsAndBodies ...string) []byte {
 	b := []byte("RUNOFF-BUNDLE/1\n")
-	for _, s := range idsAndBodies {
+	for _, s := range append([]string{key}, idsAndBodies...) {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)
 	}

@@ -33,7 +33,7 @@ func TestClusterNodeStopped(t *testing.T) {
 	urls := append(cl.URLs[1:], cl.URLs[0])
 	// Web and worker use broker users of their own, as in production.
 	c := newClusterOn(t, strings.Join(urls, ","), true)
-	queues := []string{c.topo.Votes, c.topo.Elections, c.topo.DeadQueue}
+	queues := append(c.topo.VoteQueues(), c.topo.Elections, c.topo.DeadQueue)
 	for _, q := range queues {
 		st := queueState(t, q)
 		if len(st.Members) != 3 {

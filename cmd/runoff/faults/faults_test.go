@@ -80,15 +80,37 @@ func TestFaultWorkerKilled(t *testing.T) {
 }
 
 // waitConsumed waits until worker w has carried out and acked n more votes
-// than it had when called (runoff_consumed_total on its /metrics).
+// than it had when called (runoff_consumed_total on its /metrics, of the
+// votes queue and the bundles queue).
 func waitConsumed(t *testing.T, c *cluster, w *proc, n int) {
 	t.Helper()
-	series := perQueue("runoff_consumed_total", c.topo.Votes)
-	from := w.mustMetric(t, series)
+	from := c.voteMetric(t, w, "runoff_consumed_total")
 	rabbitmqtest.WaitFor(t, fmt.Sprintf("%s carries out %d more votes", w.name, n), func() bool {
-		got, err := w.metric(series)
+		got, err := c.voteMetricErr(w, "runoff_consumed_total")
 		return err == nil && got >= from+float64(n)
 	})
+}
+
+// voteMetric is a worker's metric summed over the queues ballots come by.
+func (c *cluster) voteMetric(t *testing.T, w *proc, metric string) float64 {
+	t.Helper()
+	v, err := c.voteMetricErr(w, metric)
+	if err != nil {
+		t.Fatalf("%s /metrics: %v", w.name, err)
+	}
+	return v
+}
+
+func (c *cluster) voteMetricErr(w *proc, metric string) (float64, error) {
+	sum := 0.0
+	for _, q := range c.topo.VoteQueues() {
+		v, err := w.metric(perQueue(metric, q))
+		if err != nil {
+			return 0, err
+		}
+		sum += v
+	}
+	return sum, nil
 }
 
 // 2. RabbitMQ's application is stopped mid-stream and started again: while
@@ -156,9 +178,8 @@ func TestFaultPostgresRestart(t *testing.T) {
 	// The worker holds its batch and retries it with backoff (0.1s, 0.2s,
 	// … 1.6s), not dead-lettering it nor losing it: five retries keep
 	// Postgres down for a few seconds, as a restart would.
-	retries := perQueue("runoff_batch_retries_total", c.topo.Votes)
 	rabbitmqtest.WaitFor(t, "the worker retries its batch five times while Postgres is down", func() bool {
-		n, err := w.metric(retries)
+		n, err := c.voteMetricErr(w, "runoff_batch_retries_total")
 		return err == nil && n >= 5
 	})
 	if err := startPostgres(version, name); err != nil {
@@ -170,7 +191,7 @@ func TestFaultPostgresRestart(t *testing.T) {
 	if !web.alive() || !w.alive() || c.web != web || len(c.workers) != 1 {
 		t.Errorf("web or worker process did not survive the Postgres restart")
 	}
-	retried := w.mustMetric(t, retries)
+	retried := c.voteMetric(t, w, "runoff_batch_retries_total")
 	c.check("postgres_restart", d, checkOptions{})
 	t.Logf("worker retried batches %v times; web requests failed while Postgres was down: %d",
 		retried, d.otherCode.Load()+d.rejected.Load())

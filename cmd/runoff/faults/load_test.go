@@ -383,7 +383,7 @@ func (c *cluster) check(fault string, d *loadDriver, opt checkOptions) figures {
 		if missing > 0 {
 			return false
 		}
-		for _, q := range []string{c.topo.Votes, c.topo.Elections} {
+		for _, q := range append(c.topo.VoteQueues(), c.topo.Elections) {
 			if n, err := c.depth(q); err != nil || n != 0 {
 				return false
 			}
@@ -406,7 +406,7 @@ func (c *cluster) check(fault string, d *loadDriver, opt checkOptions) figures {
 	var f figures
 	for _, w := range c.workers {
 		if w.alive() {
-			f.voteBatches = append(f.voteBatches, int(w.mustMetric(t, perQueue("runoff_batch_size_count", c.topo.Votes))))
+			f.voteBatches = append(f.voteBatches, int(c.voteMetric(t, w, "runoff_batch_size_count")))
 		}
 	}
 	c.stopAll()
@@ -491,7 +491,7 @@ func (c *cluster) check(fault string, d *loadDriver, opt checkOptions) figures {
 	c.checkSnapshot(ctx, e, snapshot, c.recountTally(ctx, e), "a recount of the stored ballots")
 
 	// With every consumer gone, anything unacked would be back and ready.
-	for _, q := range []string{c.topo.Votes, c.topo.Elections} {
+	for _, q := range append(c.topo.VoteQueues(), c.topo.Elections) {
 		if n := rabbitmqtest.Depth(t, q); n != 0 {
 			t.Errorf("queue %s holds %d messages after the drain", q, n)
 		}

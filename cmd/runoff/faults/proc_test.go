@@ -412,7 +412,7 @@ func (c *cluster) consuming(p *proc, want int) bool {
 	if _, err := p.metric("runoff_consumed_total"); err != nil {
 		return false
 	}
-	for _, q := range []string{c.topo.Votes, c.topo.Elections, c.topo.DeadQueue} {
+	for _, q := range append(c.topo.VoteQueues(), c.topo.Elections, c.topo.DeadQueue) {
 		if st, err := c.queue(q); err != nil || st.Consumers != want {
 			return false
 		}
