@@ -159,7 +159,7 @@ func (b *bundler) publish(ctx context.Context, id string, body []byte) error {
 		b.sendLocked() // full: it goes now, in flight or not
 	}
 	if len(b.waiters) == 0 {
-		b.first, b.body = id, newBundle(b.body[:0], b.key)
+		b.first, b.body = id, newBundle(nil, b.key) // the last bundle's bytes went with it
 	}
 	b.body = appendBundlePart(b.body, id, body)
 	b.waiters = append(b.waiters, done)
